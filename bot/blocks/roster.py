@@ -1,0 +1,56 @@
+"""Help and roster messages."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from bot.blocks.kit import MESSAGE_MAX_BLOCKS, SECTION_TEXT_MAX, context, fallback_text, header, section
+from bot.i18n import Localizer
+from bot.services.actors import Actor
+from bot.services.roster import RosterEntry
+from bot.text import SlackSafe
+
+
+def build_help(actor: Actor, loc: Localizer) -> tuple[str, list[dict]]:
+    """/salesbot help for the caller's role."""
+    text = loc.render("help.j2", actor=actor)
+    return fallback_text(loc.t("help.title")), [header(loc.t("help.title")), section(text)]
+
+
+def _chunks(lines: list[SlackSafe], limit: int = SECTION_TEXT_MAX) -> list[str]:
+    """Pack lines into section texts under Slack's 3000 characters."""
+    out, cur = [], ""
+    for line in lines:
+        if cur and len(cur) + 1 + len(line) > limit:
+            out.append(cur)
+            cur = ""
+        cur = f"{cur}\n{line}" if cur else line
+    if cur:
+        out.append(cur)
+    return out
+
+
+def build_roster(entries: list[RosterEntry], loc: Localizer) -> tuple[str, list[dict]]:
+    """The roster by team; a very large roster is cut with a count rather than rejected."""
+    title = loc.t("roster.title")
+    blocks: list[dict] = [header(title)]
+    if not entries:
+        blocks.append(section(loc.md("roster.empty")))
+        return fallback_text(title), blocks
+    room = MESSAGE_MAX_BLOCKS - 2
+    shown = 0
+    for team_name, group in groupby(entries, key=lambda e: e.team_name):
+        members = list(group)
+        lines = [loc.render("roster_line.j2", m=e.member) for e in members]
+        texts = _chunks([loc.md("roster.team", team=team_name, n=loc.number(len(members)))] + lines)
+        for text in texts:
+            if len(blocks) >= room:
+                break
+            blocks.append(section(text))
+        else:
+            shown += len(members)
+            continue
+        break
+    if shown < len(entries) and len(blocks) >= room:
+        blocks.append(context(loc.md("roster.more", n=loc.number(len(entries) - shown))))
+    return fallback_text(title), blocks

@@ -1,0 +1,170 @@
+"""Every user-facing text, in English and Simplified Chinese, chosen by the Slack locale.
+
+Texts live in templates/: short strings in the gettext catalogs (templates/locale/<lang>/
+LC_MESSAGES/messages.po, keyed by a stable message id) and longer mrkdwn in Jinja2 templates.
+Dates, numbers and money are formatted with Babel.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_skeleton, format_timedelta
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal, format_percent
+from babel.support import Translations
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from bot import TEMPLATES_DIR
+from bot.text import SlackSafe, escape, mention
+
+LANGUAGES = ("en", "zh_Hans")
+DEFAULT_LANGUAGE = "en"
+# Babel locales for formatting: a region is needed for currency and date patterns.
+_BABEL_LOCALE = {"en": "en_US", "zh_Hans": "zh_Hans_CN"}
+
+
+def language_for(slack_locale: str | None) -> str:
+    """Map a Slack locale such as `zh-CN` or `en-GB` to one of our catalogs."""
+    if slack_locale and slack_locale.lower().replace("_", "-").startswith("zh"):
+        return "zh_Hans"
+    return DEFAULT_LANGUAGE
+
+
+def load_catalog(path: Path) -> Translations:
+    """Compile a .po file in memory, so the repository holds no generated .mo files."""
+    with path.open("rb") as fh:
+        catalog = read_po(fh)
+    buf = io.BytesIO()
+    write_mo(buf, catalog, use_fuzzy=False)
+    buf.seek(0)
+    return Translations(buf)
+
+
+def catalog_ids(path: Path) -> set[str]:
+    """The message ids a catalog defines with a non-empty text."""
+    with path.open("rb") as fh:
+        catalog = read_po(fh)
+    return {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and m.string and (m.string if isinstance(m.string, str) else all(m.string))}
+
+
+class Localizer:
+    """Texts and formats for one language."""
+
+    def __init__(self, language: str, translations: Translations, env: Environment) -> None:
+        self.language = language
+        self.babel_locale = Locale.parse(_BABEL_LOCALE[language])
+        self._tr = translations
+        self._env = env
+
+    def t(self, key: str, **kw: object) -> str:
+        """A plain text (button, header, label): placeholders are filled as given."""
+        text = self._tr.gettext(key)
+        return text % kw if kw else text
+
+    def tn(self, key: str, n: int, **kw: object) -> str:
+        """A plain text that depends on a count (`%(n)s` is filled in)."""
+        text = self._tr.ngettext(key, key + ".plural", n)
+        return text % {"n": self.number(n), **kw}
+
+    def md(self, key: str, **kw: object) -> SlackSafe:
+        """A mrkdwn text: every placeholder value is escaped unless it is SlackSafe."""
+        text = self._tr.gettext(key)
+        return SlackSafe(text % {k: escape(v) for k, v in kw.items()} if kw else text)
+
+    def render(self, name: str, **ctx: object) -> SlackSafe:
+        """Render a Jinja2 mrkdwn template in this language, escaping every value."""
+        template = self._env.get_template(name)
+        return SlackSafe(template.render(loc=self, **ctx).strip())
+
+    # -- Babel formatting -------------------------------------------------------------
+    def number(self, n: int | Decimal | float) -> str:
+        """A number with the locale's grouping."""
+        return format_decimal(n, locale=self.babel_locale)
+
+    def percent(self, ratio: Decimal | float | None, digits: int = 0) -> str:
+        """A ratio as a percentage; None (no data) shows as n/a."""
+        if ratio is None:
+            return self.t("common.na")
+        fmt = "#,##0%" if digits == 0 else "#,##0." + "0" * digits + "%"
+        return format_percent(ratio, format=fmt, locale=self.babel_locale)
+
+    def money(self, minor_units: int, currency: str) -> str:
+        """An amount held in minor units, in the locale's currency format."""
+        return format_currency(Decimal(minor_units) / 100, currency, locale=self.babel_locale)
+
+    def date(self, d: date) -> str:
+        """A short date such as `Mar 5` or `3月5日`."""
+        return format_skeleton("MMMd", d, locale=self.babel_locale)
+
+    def date_long(self, d: date) -> str:
+        """A date with the year."""
+        return format_date(d, format="medium", locale=self.babel_locale)
+
+    def datetime(self, dt: datetime, tz: str) -> str:
+        """A moment in the viewer's time zone."""
+        return format_datetime(dt, format="short", tzinfo=tz, locale=self.babel_locale)
+
+    def due(self, due: date | None, today: date) -> str:
+        """A due date relative to the viewer's today: today, tomorrow, in 3 days, 2 days overdue."""
+        if due is None:
+            return self.t("due.none")
+        days = (due - today).days
+        if days == 0:
+            return self.t("due.today")
+        if days == 1:
+            return self.t("due.tomorrow")
+        span = format_timedelta(abs(days) * 86400, granularity="day", threshold=1.0 if abs(days) < 14 else 0.85, locale=self.babel_locale)
+        key = "due.in" if days > 0 else "due.overdue"
+        return self.t(key, span=span, date=self.date(due))
+
+
+def _slack_finalize(value: object) -> Markup:
+    """Escape a template value for mrkdwn; macro output and SlackSafe text pass unchanged."""
+    if isinstance(value, Markup | SlackSafe):
+        return Markup(str(value))
+    return Markup(escape(value))
+
+
+class I18n:
+    """Catalogs and template environments for every language, loaded once."""
+
+    def __init__(self, templates_dir: Path = TEMPLATES_DIR) -> None:
+        self.templates_dir = templates_dir
+
+    def catalog_path(self, language: str) -> Path:
+        """Where a language's catalog lives."""
+        return self.templates_dir / "locale" / language / "LC_MESSAGES" / "messages.po"
+
+    @cached_property
+    def _localizers(self) -> dict[str, Localizer]:
+        out = {}
+        for lang in LANGUAGES:
+            tr = load_catalog(self.catalog_path(lang))
+            env = Environment(
+                loader=FileSystemLoader(str(self.templates_dir / "messages")),
+                # Jinja's own escaping is HTML's (it would turn ' into &#39;). `finalize` escapes
+                # every value for mrkdwn and marks it safe, so only Slack's escaping applies.
+                autoescape=True,
+                finalize=_slack_finalize,
+                undefined=StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                keep_trailing_newline=False,
+            )
+            loc = Localizer(lang, tr, env)
+            env.globals.update(_=loc.md, mention=mention)
+            env.filters.update(mention=mention, split_lines=lambda s: s.splitlines()[:20], due=lambda d, today, _l=loc: _l.due(d, today), date=loc.date)
+            out[lang] = loc
+        return out
+
+    def get(self, slack_locale: str | None) -> Localizer:
+        """The localizer for a Slack user's locale."""
+        return self._localizers[language_for(slack_locale)]

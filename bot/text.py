@@ -1,0 +1,42 @@
+"""Slack mrkdwn escaping: user-typed text must never ping, link or format by accident."""
+
+from __future__ import annotations
+
+
+class SlackSafe(str):
+    """Text already fit for mrkdwn (built by the bot itself, such as a mention)."""
+
+    __slots__ = ()
+
+
+def escape(value: object) -> SlackSafe:
+    """Escape &, < and > (Slack's only control characters) unless the text is already safe."""
+    if isinstance(value, SlackSafe):
+        return value
+    s = "" if value is None else str(value)
+    return SlackSafe(s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+
+
+def mention(user_id: str) -> SlackSafe:
+    """A user mention, rendered by Slack as the person's name."""
+    return SlackSafe(f"<@{user_id}>")
+
+
+def truncate(text: str, limit: int, ellipsis: str = "…") -> str:
+    """Cut text to at most `limit` characters, marking the cut."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - len(ellipsis))] + ellipsis
+
+
+def truncate_md(text: SlackSafe | str, limit: int) -> SlackSafe:
+    """Cut escaped mrkdwn without splitting an entity such as `&amp;` or a `<@U1>` mention."""
+    if len(text) <= limit:
+        return SlackSafe(text)
+    cut = text[: limit - 1]
+    amp, lt = cut.rfind("&"), cut.rfind("<")
+    if amp > cut.rfind(";"):
+        cut = cut[:amp]
+    if lt > cut.rfind(">"):
+        cut = cut[:lt]
+    return SlackSafe(cut + "…")

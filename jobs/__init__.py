@@ -1,0 +1,1 @@
+"""Scheduled work: one module per job, the scheduler wiring and the outbox sender."""
