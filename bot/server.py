@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
@@ -34,6 +35,30 @@ def build_web_app(app: AsyncApp, db: Database) -> web.Application:
     return web_app
 
 
+async def settle_listeners(timeout: float = 10.0) -> bool:
+    """Wait for the work listeners do after their ack; True when all of it has finished.
+
+    Bolt runs each listener in a background task and answers Slack as soon as it acks, so
+    a shutdown (or a test) must let those tasks finish before the database closes.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    me = asyncio.current_task()
+    while True:
+        pending = [t for t in asyncio.all_tasks() if t is not me and not t.done() and _is_listener_task(t)]
+        if not pending:
+            return True
+        if loop.time() >= deadline:
+            log.warning("%d listener task(s) still running at shutdown", len(pending))
+            return False
+        await asyncio.sleep(0.02)
+
+
+def _is_listener_task(task: asyncio.Task) -> bool:
+    coro = task.get_coro()
+    return getattr(coro, "__qualname__", "").endswith("run_ack_function_asynchronously")
+
+
 class BotServer:
     """Runs the web app on a host and port until stopped (used by `run`, the demo and tests)."""
 
@@ -60,7 +85,8 @@ class BotServer:
         return f"http://{host}:{self.port}{EVENTS_PATH}"
 
     async def stop(self) -> None:
-        """Stop serving and close connections."""
+        """Let listeners finish their work, then stop serving and close connections."""
+        await settle_listeners()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -114,6 +114,6 @@ def modal(*, callback_id: str, title: str, blocks: list[dict], submit: str | Non
     return view
 
 
-def fallback_text(text: str) -> str:
-    """The top-level `text` of a message: notifications and screen readers read it."""
+def fallback_text(text: SlackSafe | str) -> str:
+    """The top-level `text` of a message (mrkdwn: notifications show it, so it must be escaped)."""
     return truncate(text, FALLBACK_TEXT_MAX)

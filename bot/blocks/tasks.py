@@ -42,7 +42,7 @@ def build_task_card(row: TaskRow, loc: Localizer, today: date, *, assigned_by: s
     ref = TaskRef(row.task.id, Surface.CARD)
     blocks: list[dict] = [section(loc.render("task_card.j2", row=row, today=today, overdue=row.is_overdue(today), assigned_by=assigned_by))]
     blocks.append(actions(task_buttons(row, loc, ref), block_id=f"task-{row.task.id}"))
-    return fallback_text(loc.t("task.card.fallback", title=row.task.title)), blocks
+    return fallback_text(loc.md("task.card.fallback", title=row.task.title)), blocks
 
 
 def build_task_list(page: TaskPage, which: TaskFilter, loc: Localizer, today: date) -> tuple[str, list[dict]]:
@@ -70,7 +70,7 @@ def build_task_list(page: TaskPage, which: TaskFilter, loc: Localizer, today: da
 def build_assigned_confirmation(row: TaskRow, loc: Localizer, today: date) -> tuple[str, list[dict]]:
     """What the manager sees after assigning."""
     text = loc.render("assigned_confirmation.j2", row=row, today=today)
-    return fallback_text(loc.t("assign.confirm.fallback", title=row.task.title)), [section(text)]
+    return fallback_text(loc.md("assign.confirm.fallback", title=row.task.title)), [section(text)]
 
 
 def build_notice(text: SlackSafe) -> tuple[str, list[dict]]:
