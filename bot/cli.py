@@ -30,7 +30,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; configuration errors end with one line and exit status 2."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The demo prints its own story; its logs would only get in the way unless asked for.
+    quiet_logs = args.command == "demo" and not args.verbose
+    level = logging.DEBUG if args.verbose else logging.WARNING if quiet_logs else logging.INFO
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         if args.command == "demo":
             from bot.demo import run_demo

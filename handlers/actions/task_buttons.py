@@ -57,7 +57,7 @@ async def handle_task_note(ack, body, action, client, respond, context):
         row = await tasks.get_task_row(t.session, actor=t.actor, task_id=ref.task_id)
         metadata = {"ref": ref.encode(), "ru": body.get("response_url")}
         view = build_note_modal(t.loc, task_title=row.task.title, metadata=metadata)
-    await client.views_open(trigger_id=body["trigger_id"], view=view)
+        await client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 async def handle_tasks_page(ack, body, action, client, respond, context):

@@ -16,4 +16,4 @@ async def handle_assign(ack, command, client, respond, context):
         # The command's response_url lets the submission confirm in the channel it came from.
         metadata = {"ch": command.get("channel_id"), "ru": command.get("response_url")}
         view = build_assign_modal(t.loc, prefill=AssignPrefill(title=cmd.title, assignees=cmd.assignees), metadata=metadata)
-    await client.views_open(trigger_id=command["trigger_id"], view=view)
+        await client.views_open(trigger_id=command["trigger_id"], view=view)

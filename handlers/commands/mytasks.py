@@ -14,4 +14,4 @@ async def handle_mytasks(ack, command, client, respond, context):
         which = parse_mytasks(command.get("text", ""))
         page = await list_my_tasks(t.session, actor=t.actor, which=which, today=t.today, offset=0, limit=PAGE_SIZE)
         text, blocks = build_task_list(page, which, t.loc, t.today)
-    await respond(text=text, blocks=blocks, response_type="ephemeral")
+        await respond(text=text, blocks=blocks, response_type="ephemeral")

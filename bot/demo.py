@@ -1,0 +1,167 @@
+"""`salesbot demo`: the bot's real HTTP server and the Slack stand-in, playing a short story offline."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from bot.app import Deps, build_app
+from bot.db import Database
+from bot.seed import PEOPLE, seed_team
+from bot.services.actors import resolve_actor
+from bot.services.tasks import task_events
+from bot.server import BotServer, build_web_app, settle_listeners
+from bot.settings import load_settings
+from bot.standin import SlackDriver, SlackStandIn, blocks_to_text, view_to_text
+from handlers import ids
+
+TEAM_ID = "T0DEMO"
+MANAGER, REP, REP_ZH = "UMANAGER", "UREP1", "UREP2"
+
+
+class Story:
+    """Prints each step and each Slack surface as readable text."""
+
+    def __init__(self, slack: SlackStandIn, quiet: bool) -> None:
+        self.slack = slack
+        self.quiet = quiet
+        self.names = {p.user_id: p.name for p in PEOPLE}
+        self.step = 0
+
+    def say(self, text: str) -> None:
+        """Announce a step of the story."""
+        self.step += 1
+        if not self.quiet:
+            bold, plain = ("\033[1m", "\033[0m") if sys.stdout.isatty() else ("", "")
+            print(f"\n{bold}{self.step}. {text}{plain}")
+
+    def show(self, title: str, text: str) -> None:
+        """Print a surface with mentions shown as names."""
+        if self.quiet:
+            return
+        text = re.sub(r"<@?([UW][A-Z0-9]+)>", lambda m: "@" + self.names.get(m.group(1), m.group(1)), text)
+        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        print(f"   ┌─ {title}")
+        for line in text.splitlines():
+            print(f"   │ {line}")
+        print("   └─")
+
+
+async def run_demo(*, db_path: str | None = None, quiet: bool = False) -> int:
+    """Seed a team, start the stand-in and the bot, play the story; 0 when every step worked."""
+    started = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="salesbot-demo-"))
+    path = Path(db_path) if db_path else workdir / "salesbot-demo.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    secret = secrets.token_hex(16)
+    slack = SlackStandIn(bot_token="xoxb-demo", team_id=TEAM_ID, team_name="Acme Sales")
+    for p in PEOPLE:
+        slack.add_user(p.user_id, name=p.name, tz=p.tz, locale=p.locale, is_admin=p.is_admin)
+    await slack.start()
+    settings = load_settings(SLACK_BOT_TOKEN="xoxb-demo", SLACK_SIGNING_SECRET=secret, SLACK_API_URL=slack.api_url, DATABASE_URL=f"sqlite+aiosqlite:///{path}")
+    db = Database(settings.database_url)
+    server = None
+    try:
+        await db.upgrade()
+        deps = Deps(settings=settings, db=db)
+        async with db.session() as session:
+            counts = await seed_team(session, slack_team_id=TEAM_ID, today=deps.clock().date())
+        server = BotServer(build_web_app(build_app(deps), db), host="127.0.0.1", port=0)
+        await server.start()
+        story = Story(slack, quiet)
+        if not quiet:
+            print(f"salesbot demo: bot on {server.url}, Slack stand-in on {slack.base_url}, database {path}")
+            print(f"seeded {counts['members']} people, {counts['customers']} customers, {counts['tasks']} tasks")
+        async with SlackDriver(bot_url=server.url, signing_secret=secret, slack=slack) as driver:
+            ok = await _play(story, slack, driver, deps)
+        await settle_listeners()
+    finally:
+        if server is not None:
+            await server.stop()
+        await slack.stop()
+        await db.dispose()
+        if not db_path:
+            shutil.rmtree(workdir, ignore_errors=True)
+    rejected = slack.rejected_calls()
+    print(f"\nsalesbot demo: {len(slack.calls)} Slack API calls, {len(rejected)} rejected, {time.monotonic() - started:.1f}s")
+    for call in rejected:
+        print(f"  rejected: {call.method}: {call.error} {call.response}")
+    return 0 if ok and not rejected else 1
+
+
+async def _play(story: Story, slack: SlackStandIn, driver: SlackDriver, deps: Deps) -> bool:
+    """The story itself; returns False if the bot did not answer as expected."""
+    story.say("Mia (manager) types `/assign @Leo Prepare the proposal for Huaxin`")
+    reply = await driver.slash("/assign", f"<@{REP}|leo> Prepare the proposal for Huaxin", user=MANAGER)
+    [opened] = await slack.wait_for("views.open")
+    view_id = opened.response["view"]["id"]
+    story.show("modal", view_to_text(slack.views[view_id]))
+
+    story.say("Mia picks the customer, stage, priority and due date, and submits")
+    [found] = (await driver.suggest(view_id, ids.ASSIGN_CUSTOMER_SEARCH, "Huaxin", user=MANAGER)).body["options"]
+    due = (deps.clock() + timedelta(days=2)).date().isoformat()
+    submitted = await driver.submit_view(view_id, user=MANAGER, values={
+        ids.ASSIGN_CUSTOMER: found["value"], ids.ASSIGN_STAGE: "proposal", ids.ASSIGN_PRIORITY: "1",
+        ids.ASSIGN_DIFFICULTY: "2", ids.ASSIGN_DUE: due, ids.ASSIGN_DETAILS: "Pricing for 3 sites; <b>bold</b> ideas & all.",
+    })
+    if submitted.body:
+        print(f"unexpected modal answer: {submitted.body}")
+        return False
+    [confirmation] = await reply.responses()
+    await settle_listeners()
+    card = slack.last_message(channel=slack.dm_channel(REP))
+    story.show("DM to Leo", blocks_to_text(card["blocks"]))
+    story.show("ephemeral to Mia", blocks_to_text(confirmation["blocks"]))
+
+    story.say("Leo types `/mytasks`")
+    listing = await driver.slash("/mytasks", "", user=REP)
+    [shown] = await listing.responses()
+    story.show("ephemeral to Leo", blocks_to_text(shown["blocks"]))
+
+    story.say("Leo clicks Start on the new task, then Done (twice, as people do)")
+    latest = slack.ephemerals_for(REP)[-1]
+    task_value = next(e["value"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == ids.TASK_START)
+    task_id = task_value.split("|")[0]
+    await driver.click(latest, ids.TASK_START, user=REP, block_id=f"task-{task_id}")
+    await settle_listeners()
+    latest = slack.find_message(latest["id"])
+    story.show("the same message, updated in place", blocks_to_text(latest["blocks"]))
+    await driver.click(card, ids.TASK_DONE, user=REP)
+    await driver.click(card, ids.TASK_DONE, user=REP)
+    await settle_listeners()
+    story.show("the DM card after Done", blocks_to_text(slack.find_message(card["id"])["blocks"]))
+    async with deps.db.session() as session:
+        actor = await resolve_actor(session, slack_team_id=TEAM_ID, slack_user_id=REP, fetch_profile=None)
+        history = [e.kind.value for e in await task_events(session, actor=actor, task_id=int(task_id))]
+    story.show("the task's history", " → ".join(history))
+    if history.count("done") != 1:
+        print("Done was recorded more than once")
+        return False
+
+    story.say("Leo opens the App Home (it was refreshed after each change)")
+    await driver.open_home(REP)
+    await settle_listeners()
+    story.show("Leo's Home", view_to_text(slack.home(REP)))
+
+    story.say("Mia opens her App Home: her team's overdue tasks per rep")
+    await driver.open_home(MANAGER)
+    await settle_listeners()
+    story.show("Mia's Home", view_to_text(slack.home(MANAGER)))
+
+    story.say("李娜 (Chinese locale) types `/mytasks overdue`")
+    zh = await driver.slash("/mytasks", "overdue", user=REP_ZH)
+    [zh_list] = await zh.responses()
+    story.show("ephemeral to 李娜", blocks_to_text(zh_list["blocks"]))
+
+    story.say("Leo tries `/assign`: only managers assign")
+    refused = await driver.slash("/assign", "", user=REP)
+    [hint] = await refused.responses()
+    story.show("ephemeral to Leo", blocks_to_text(hint["blocks"]))
+    return True
