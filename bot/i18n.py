@@ -38,21 +38,38 @@ def language_for(slack_locale: str | None) -> str:
     return DEFAULT_LANGUAGE
 
 
-def load_catalog(path: Path) -> Translations:
-    """Compile a .po file in memory, so the repository holds no generated .mo files."""
-    with path.open("rb") as fh:
-        catalog = read_po(fh)
+def read_catalogs(directory: Path):
+    """Every .po file of one language's LC_MESSAGES folder, as Babel catalogs (one per area)."""
+    catalogs = []
+    for path in sorted(directory.glob("*.po")):
+        with path.open("rb") as fh:
+            catalogs.append(read_po(fh))
+    return catalogs
+
+
+def load_catalog(directory: Path) -> Translations:
+    """Merge a language's .po files and compile them in memory (the repository holds no .mo files)."""
+    catalogs = read_catalogs(directory)
+    merged = catalogs[0]
+    for extra in catalogs[1:]:
+        for message in extra:
+            if message.id:
+                merged[message.id] = message
     buf = io.BytesIO()
-    write_mo(buf, catalog, use_fuzzy=False)
+    write_mo(buf, merged, use_fuzzy=False)
     buf.seek(0)
     return Translations(buf)
 
 
-def catalog_ids(path: Path) -> set[str]:
-    """The message ids a catalog defines with a non-empty text."""
-    with path.open("rb") as fh:
-        catalog = read_po(fh)
-    return {m.id if isinstance(m.id, str) else m.id[0] for m in catalog if m.id and m.string and (m.string if isinstance(m.string, str) else all(m.string))}
+def catalog_ids(directory: Path) -> set[str]:
+    """The message ids a language defines with a non-empty text."""
+    ids = set()
+    for catalog in read_catalogs(directory):
+        for m in catalog:
+            text = m.string if isinstance(m.string, str) else "".join(m.string or ())
+            if m.id and text:
+                ids.add(m.id if isinstance(m.id, str) else m.id[0])
+    return ids
 
 
 class Localizer:
@@ -139,15 +156,15 @@ class I18n:
     def __init__(self, templates_dir: Path = TEMPLATES_DIR) -> None:
         self.templates_dir = templates_dir
 
-    def catalog_path(self, language: str) -> Path:
-        """Where a language's catalog lives."""
-        return self.templates_dir / "locale" / language / "LC_MESSAGES" / "messages.po"
+    def catalog_dir(self, language: str) -> Path:
+        """Where a language's catalogs live (one .po file per area of the bot)."""
+        return self.templates_dir / "locale" / language / "LC_MESSAGES"
 
     @cached_property
     def _localizers(self) -> dict[str, Localizer]:
         out = {}
         for lang in LANGUAGES:
-            tr = load_catalog(self.catalog_path(lang))
+            tr = load_catalog(self.catalog_dir(lang))
             env = Environment(
                 loader=FileSystemLoader(str(self.templates_dir / "messages")),
                 # Jinja's own escaping is HTML's (it would turn ' into &#39;). `finalize` escapes

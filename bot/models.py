@@ -129,6 +129,18 @@ class SalesTeam(SQLModel, table=True):
     workspace_id: int = Field(foreign_key="workspace.id", index=True)
     name: str = Field(max_length=80)
     timezone: str = Field(default="UTC", max_length=64)
+    # KPI targets in basis points (1000 = 10%) and the age at which a deal counts as stale.
+    growth_target_bp: int = Field(default=1000, sa_column=sa.Column(sa.Integer, nullable=False, server_default="1000"))
+    satisfaction_target_bp: int = Field(default=9000, sa_column=sa.Column(sa.Integer, nullable=False, server_default="9000"))
+    stale_days: int = Field(default=14, sa_column=sa.Column(sa.Integer, nullable=False, server_default="14"))
+    # Schedules, in the team's time zone: the weekly digest and each member's morning DM.
+    digest_channel_id: str | None = Field(default=None, max_length=32)
+    digest_weekday: int = Field(default=0, sa_column=sa.Column(sa.SmallInteger, nullable=False, server_default="0"))  # Monday
+    digest_time: str = Field(default="09:00", max_length=5)
+    daily_time: str = Field(default="08:30", max_length=5)
+    working_days: str = Field(default="0,1,2,3,4", max_length=13)  # Monday..Friday
+    survey_delay_days: int = Field(default=3, sa_column=sa.Column(sa.Integer, nullable=False, server_default="3"))
+    daily_skip_empty: bool = Field(default=True, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.true()))
     created_at: datetime = ts_field(default=utcnow)
 
 
@@ -168,6 +180,9 @@ class Customer(SQLModel, table=True):
     segment: Segment = Field(default=Segment.SMB, sa_column=_enum_col(Segment, nullable=False, server_default="smb"))
     region: str | None = Field(default=None, max_length=80)
     external_id: str | None = Field(default=None, max_length=100)
+    # Where a satisfaction survey goes: a Slack Connect channel or an external user id.
+    contact_channel_id: str | None = Field(default=None, max_length=32)
+    contact_user_id: str | None = Field(default=None, max_length=32)
     created_at: datetime = ts_field(default=utcnow)
 
 
@@ -182,6 +197,7 @@ class Task(SQLModel, table=True):
     title: str = Field(max_length=200)
     details: str = Field(default="", max_length=3000)
     customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
+    deal_id: int | None = Field(default=None, foreign_key="deal.id", index=True)
     stage: Stage | None = Field(default=None, sa_column=_enum_col(Stage, nullable=True))
     priority: Priority = Field(default=Priority.MEDIUM, sa_column=sa.Column(sa.SmallInteger, nullable=False, server_default="2"))
     difficulty: int = Field(default=1, ge=1, le=3)
@@ -215,6 +231,253 @@ class TaskEvent(SQLModel, table=True):
     kind: TaskEventKind = Field(sa_column=_enum_col(TaskEventKind, nullable=False))
     note: str = Field(default="", max_length=3000)
     created_at: datetime = ts_field(default=utcnow)
+
+
+class DealStatus(str, enum.Enum):
+    """Whether a deal is still being worked, won or lost."""
+
+    OPEN = "open"
+    WON = "won"
+    LOST = "lost"
+
+
+class ActivityKind(str, enum.Enum):
+    """A customer touch."""
+
+    CALL = "call"
+    VISIT = "visit"
+    MEETING = "meeting"
+    MESSAGE = "message"
+
+
+class Deal(SQLModel, table=True):
+    """A sales opportunity moving through the pipeline stages."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("workspace_id", "external_id"),
+        sa.Index("ix_deal_ws_status_won", "workspace_id", "status", "won_at"),
+        sa.Index("ix_deal_ws_team_stage", "workspace_id", "team_id", "stage"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    team_id: int | None = Field(default=None, foreign_key="sales_team.id")
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    owner_id: int = Field(foreign_key="member.id", index=True)
+    title: str = Field(default="", max_length=200)
+    product_line: str = Field(default="", max_length=80)
+    amount: int = Field(default=0, sa_column=sa.Column(sa.BigInteger, nullable=False))  # minor units
+    stage: Stage = Field(default=Stage.LEAD, sa_column=_enum_col(Stage, nullable=False, server_default="lead"))
+    status: DealStatus = Field(default=DealStatus.OPEN, sa_column=_enum_col(DealStatus, nullable=False, server_default="open"))
+    expected_close: date | None = Field(default=None)
+    stage_entered_at: datetime = ts_field(default=utcnow)
+    won_at: datetime | None = ts_field(nullable=True, default=None)
+    lost_at: datetime | None = ts_field(nullable=True, default=None)
+    external_id: str | None = Field(default=None, max_length=100)
+    created_at: datetime = ts_field(default=utcnow)
+    updated_at: datetime = ts_field(default=utcnow)
+
+
+class DealStageChange(SQLModel, table=True):
+    """A deal's move from one stage to another (or to won / lost), with its time."""
+
+    __tablename__ = "deal_stage_change"
+    __table_args__ = (sa.Index("ix_stage_change_ws_at", "workspace_id", "changed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    deal_id: int = Field(foreign_key="deal.id", index=True, ondelete="CASCADE")
+    from_stage: Stage | None = Field(default=None, sa_column=_enum_col(Stage, nullable=True))
+    to_stage: Stage = Field(sa_column=_enum_col(Stage, nullable=False))
+    # The deal's status after the change: a move to won or lost keeps the last stage.
+    status: DealStatus = Field(default=DealStatus.OPEN, sa_column=_enum_col(DealStatus, nullable=False, server_default="open"))
+    actor_id: int | None = Field(default=None, foreign_key="member.id")
+    changed_at: datetime = ts_field(default=utcnow)
+
+
+class Activity(SQLModel, table=True):
+    """A customer touch logged by a rep: call, visit, meeting or message; effective or not."""
+
+    __table_args__ = (sa.Index("ix_activity_ws_at", "workspace_id", "occurred_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    member_id: int = Field(foreign_key="member.id", index=True)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id")
+    deal_id: int | None = Field(default=None, foreign_key="deal.id", index=True)
+    kind: ActivityKind = Field(sa_column=_enum_col(ActivityKind, nullable=False))
+    effective: bool = Field(default=True)
+    note: str = Field(default="", max_length=3000)
+    occurred_at: datetime = ts_field(default=utcnow)
+
+
+class Expense(SQLModel, table=True):
+    """A sales expense (the sales cost KPI)."""
+
+    __table_args__ = (sa.Index("ix_expense_ws_on", "workspace_id", "spent_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    member_id: int = Field(foreign_key="member.id", index=True)
+    deal_id: int | None = Field(default=None, foreign_key="deal.id")
+    amount: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))  # minor units
+    category: str = Field(max_length=80)
+    spent_on: date
+    created_at: datetime = ts_field(default=utcnow)
+
+
+class Target(SQLModel, table=True):
+    """A sales target for a team, a period and one line of a split.
+
+    A yearly target is (period "2027", dimension "total", key ""). A time split makes total
+    targets of the sub-periods ("2027-Q1"…); a dimension split makes lines of the same period
+    keyed by product, region, segment or rep. `parent_id` and `split` record where a line came
+    from, so a new split of the same kind replaces the old one.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("workspace_id", "team_id", "period", "dimension", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    team_id: int = Field(foreign_key="sales_team.id", index=True)
+    period: str = Field(max_length=16)
+    period_start: date
+    period_end: date  # exclusive
+    dimension: str = Field(default="total", max_length=16)
+    key: str = Field(default="", max_length=80)
+    amount: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))  # minor units
+    parent_id: int | None = Field(default=None, foreign_key="target.id", ondelete="CASCADE")
+    split: str | None = Field(default=None, max_length=16)
+    external_id: str | None = Field(default=None, max_length=100)
+    created_at: datetime = ts_field(default=utcnow)
+    updated_at: datetime = ts_field(default=utcnow)
+
+
+class PlaybookItem(SQLModel, table=True):
+    """A team's checklist task for a stage (teams without their own use the defaults)."""
+
+    __tablename__ = "playbook_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    team_id: int = Field(foreign_key="sales_team.id", index=True)
+    stage: Stage = Field(sa_column=_enum_col(Stage, nullable=False))
+    position: int = Field(default=0)
+    title: str = Field(max_length=200)
+
+
+class PlaybookRun(SQLModel, table=True):
+    """That a deal's checklist for a stage was created: the key that makes it happen once."""
+
+    __tablename__ = "playbook_run"
+
+    deal_id: int = Field(foreign_key="deal.id", primary_key=True, ondelete="CASCADE")
+    stage: Stage = Field(sa_column=_enum_col(Stage, nullable=False, primary_key=True))
+    created_at: datetime = ts_field(default=utcnow)
+
+
+class SurveyStatus(str, enum.Enum):
+    """Where a satisfaction survey stands."""
+
+    SCHEDULED = "scheduled"
+    SENT = "sent"
+    ANSWERED = "answered"
+    EXPIRED = "expired"
+    MANUAL = "manual"  # the customer has no Slack contact: the rep records the answer
+
+
+class Survey(SQLModel, table=True):
+    """A customer satisfaction survey after a won deal or a finished after-sales task."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("workspace_id", "source", "source_id"),
+        sa.Index("ix_survey_ws_answered", "workspace_id", "answered_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    rep_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    source: str = Field(max_length=16)  # "deal" or "task"
+    source_id: int
+    status: SurveyStatus = Field(default=SurveyStatus.SCHEDULED, sa_column=_enum_col(SurveyStatus, nullable=False, server_default="scheduled"))
+    send_at: datetime = ts_field(default=utcnow)
+    expires_at: datetime = ts_field(default=utcnow)
+    score: int | None = Field(default=None)  # 1..5; 4 and 5 count as satisfied
+    comment: str = Field(default="", max_length=3000)
+    answered_at: datetime | None = ts_field(nullable=True, default=None)
+    created_at: datetime = ts_field(default=utcnow)
+
+
+class SuggestionStatus(str, enum.Enum):
+    """A manager's decision on an employee suggestion."""
+
+    NEW = "new"
+    PLANNED = "planned"
+    DONE = "done"
+    DECLINED = "declined"
+
+
+class Suggestion(SQLModel, table=True):
+    """An employee suggestion for the sales meeting; an anonymous one stores no author at all."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    team_id: int | None = Field(default=None, foreign_key="sales_team.id", index=True)
+    author_id: int | None = Field(default=None, foreign_key="member.id")
+    text: str = Field(max_length=3000)
+    status: SuggestionStatus = Field(default=SuggestionStatus.NEW, sa_column=_enum_col(SuggestionStatus, nullable=False, server_default="new"))
+    created_at: datetime = ts_field(default=utcnow)
+    decided_at: datetime | None = ts_field(nullable=True, default=None)
+
+
+class Leave(SQLModel, table=True):
+    """A member away from FROM to TO (inclusive): no morning DM on those days."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    start: date
+    end: date
+    created_at: datetime = ts_field(default=utcnow)
+
+
+class OutboxStatus(str, enum.Enum):
+    """Where a scheduled post stands in delivery."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    UNKNOWN = "unknown"  # the request may have reached Slack: held for review, never resent blindly
+    DEAD = "dead"
+    SKIPPED = "skipped"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A post to deliver exactly once; `key` (job, recipient, period) is unique."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.UniqueConstraint("key"),
+        sa.Index("ix_outbox_status_due", "status", "not_before"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    key: str = Field(max_length=255)
+    job: str = Field(max_length=32)
+    channel: str = Field(max_length=32)  # a channel id, or a user id for a DM
+    payload: str = Field(sa_column=sa.Column(sa.Text, nullable=False))  # JSON: text, blocks, files
+    status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_column=_enum_col(OutboxStatus, nullable=False, server_default="pending"))
+    attempts: int = Field(default=0)
+    not_before: datetime = ts_field(default=utcnow)
+    expires_at: datetime | None = ts_field(nullable=True, default=None)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = ts_field(nullable=True, default=None)
+    last_error: str | None = Field(default=None, max_length=500)
+    message_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = ts_field(default=utcnow)
+    sent_at: datetime | None = ts_field(nullable=True, default=None)
 
 
 class ProcessedEvent(SQLModel, table=True):

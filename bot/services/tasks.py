@@ -152,7 +152,7 @@ async def create_task(session: AsyncSession, *, actor: Actor, draft: TaskDraft, 
     now = utcnow()
     task = Task(
         workspace_id=actor.workspace.id,
-        team_id=actor.member.team_id if not actor.is_admin or actor.member.team_id else members[0].team_id,
+        team_id=members[0].team_id,  # the assignees' team: its manager may then act on the task
         title=draft.title.strip(),
         details=draft.details.strip(),
         customer_id=customer.id if customer else None,
