@@ -9,7 +9,9 @@ CMD_MYTASKS = "/mytasks"
 TASK_START = "task_start"
 TASK_DONE = "task_done"
 TASK_NOTE = "task_note"
-TASKS_PAGE = "tasks_page"
+TASKS_PREV = "tasks_page_prev"  # Previous and Next share a block, so their ids differ
+TASKS_NEXT = "tasks_page_next"
+TASKS_PAGE = (TASKS_PREV, TASKS_NEXT)
 
 # The assign modal
 ASSIGN_VIEW = "assign_task"

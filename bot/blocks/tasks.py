@@ -59,9 +59,9 @@ def build_task_list(page: TaskPage, which: TaskFilter, loc: Localizer, today: da
         blocks.append(context(loc.md("mytasks.page", page=page.offset // page.limit + 1, pages=pages)))
         nav = []
         if page.has_prev:
-            nav.append(button(loc.t("mytasks.prev"), ids.TASKS_PAGE, TaskRef(0, Surface.LIST, which, page.offset - page.limit).encode()))
+            nav.append(button(loc.t("mytasks.prev"), ids.TASKS_PREV, TaskRef(0, Surface.LIST, which, page.offset - page.limit).encode()))
         if page.has_next:
-            nav.append(button(loc.t("mytasks.next"), ids.TASKS_PAGE, TaskRef(0, Surface.LIST, which, page.offset + page.limit).encode()))
+            nav.append(button(loc.t("mytasks.next"), ids.TASKS_NEXT, TaskRef(0, Surface.LIST, which, page.offset + page.limit).encode()))
         blocks.append(actions(nav, block_id="tasks-nav"))
     blocks.append(context(loc.md("mytasks.hint")))
     return fallback_text(title), blocks

@@ -12,5 +12,6 @@ def register(app: AsyncApp) -> None:
     app.action(ids.TASK_START)(handle_task_start)
     app.action(ids.TASK_DONE)(handle_task_done)
     app.action(ids.TASK_NOTE)(handle_task_note)
-    app.action(ids.TASKS_PAGE)(handle_tasks_page)
+    for action_id in ids.TASKS_PAGE:
+        app.action(action_id)(handle_tasks_page)
     app.options(ids.ASSIGN_CUSTOMER_SEARCH)(handle_customer_search)
