@@ -140,7 +140,7 @@ class SalesTeam(SQLModel, table=True):
     daily_time: str = Field(default="08:30", max_length=5)
     working_days: str = Field(default="0,1,2,3,4", max_length=13)  # Monday..Friday
     survey_delay_days: int = Field(default=3, sa_column=sa.Column(sa.Integer, nullable=False, server_default="3"))
-    daily_skip_empty: bool = Field(default=True, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.true()))
+    daily_skip_empty: bool = Field(default=True)
     created_at: datetime = ts_field(default=utcnow)
 
 
@@ -474,6 +474,9 @@ class OutboxMessage(SQLModel, table=True):
     expires_at: datetime | None = ts_field(nullable=True, default=None)
     claimed_by: str | None = Field(default=None, max_length=64)
     claimed_at: datetime | None = ts_field(nullable=True, default=None)
+    # Set just before the request leaves: a claimed row without it was never sent and may be
+    # claimed again after a crash; with it the outcome is unknown and the row is held for review.
+    sending_started_at: datetime | None = ts_field(nullable=True, default=None)
     last_error: str | None = Field(default=None, max_length=500)
     message_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = ts_field(default=utcnow)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 12:59:17.520770
+Create Date: 2026-11-27 13:07:47.220719
 """
 from alembic import op
 import sqlalchemy as sa
@@ -65,6 +65,7 @@ def upgrade() -> None:
     sa.Column('expires_at', bot.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('claimed_by', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('claimed_at', bot.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sending_started_at', bot.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('message_ts', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
@@ -91,7 +92,7 @@ def upgrade() -> None:
     sa.Column('daily_time', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
     sa.Column('working_days', sqlmodel.sql.sqltypes.AutoString(length=13), nullable=False),
     sa.Column('survey_delay_days', sa.Integer(), server_default='3', nullable=False),
-    sa.Column('daily_skip_empty', sa.Boolean(), server_default=sa.text('1'), nullable=False),
+    sa.Column('daily_skip_empty', sa.Boolean(), nullable=False),
     sa.Column('created_at', bot.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspace.id'], ),
     sa.PrimaryKeyConstraint('id'),
