@@ -17,16 +17,17 @@ def build_help(actor: Actor, loc: Localizer) -> tuple[str, list[dict]]:
     return fallback_text(loc.t("help.title")), [header(loc.t("help.title")), section(text)]
 
 
-def _chunks(lines: list[SlackSafe], limit: int = SECTION_TEXT_MAX) -> list[str]:
-    """Pack lines into section texts under Slack's 3000 characters."""
-    out, cur = [], ""
+def _chunks(lines: list[SlackSafe], limit: int = SECTION_TEXT_MAX) -> list[tuple[str, int]]:
+    """Pack lines into section texts under Slack's 3000 characters, with each text's line count."""
+    out: list[tuple[str, int]] = []
+    cur, count = "", 0
     for line in lines:
         if cur and len(cur) + 1 + len(line) > limit:
-            out.append(cur)
-            cur = ""
-        cur = f"{cur}\n{line}" if cur else line
+            out.append((cur, count))
+            cur, count = "", 0
+        cur, count = (f"{cur}\n{line}" if cur else line), count + 1
     if cur:
-        out.append(cur)
+        out.append((cur, count))
     return out
 
 
@@ -37,20 +38,17 @@ def build_roster(entries: list[RosterEntry], loc: Localizer) -> tuple[str, list[
     if not entries:
         blocks.append(section(loc.md("roster.empty")))
         return fallback_text(title), blocks
-    room = MESSAGE_MAX_BLOCKS - 2
+    room = MESSAGE_MAX_BLOCKS - 2  # the header, and the closing "…and N more" line
     shown = 0
     for team_name, group in groupby(entries, key=lambda e: e.team_name):
         members = list(group)
-        lines = [loc.render("roster_line.j2", m=e.member) for e in members]
-        texts = _chunks([loc.md("roster.team", team=team_name, n=loc.number(len(members)))] + lines)
-        for text in texts:
-            if len(blocks) >= room:
+        team_line = loc.md("roster.team", team=team_name, n=loc.number(len(members)))
+        lines = [team_line] + [loc.render("roster_line.j2", m=e.member) for e in members]
+        for i, (text, count) in enumerate(_chunks(lines)):
+            if len(blocks) > room:
                 break
             blocks.append(section(text))
-        else:
-            shown += len(members)
-            continue
-        break
-    if shown < len(entries) and len(blocks) >= room:
+            shown += count - (1 if i == 0 else 0)  # the first chunk starts with the team's name
+    if shown < len(entries):
         blocks.append(context(loc.md("roster.more", n=loc.number(len(entries) - shown))))
     return fallback_text(title), blocks
