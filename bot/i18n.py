@@ -138,7 +138,8 @@ class Localizer:
             return self.t("due.today")
         if days == 1:
             return self.t("due.tomorrow")
-        span = format_timedelta(abs(days) * 86400, granularity="day", threshold=1.0 if abs(days) < 14 else 0.85, locale=self.babel_locale)
+        # threshold 2: days stay days up to two weeks ("in 11 days", not "in 2 weeks")
+        span = format_timedelta(abs(days) * 86400, granularity="day", threshold=2.0, locale=self.babel_locale)
         key = "due.in" if days > 0 else "due.overdue"
         return self.t(key, span=span, date=self.date(due))
 

@@ -32,8 +32,8 @@ def build_home(overview: HomeOverview, actor: Actor, loc: Localizer, today: date
         blocks += [divider(), header(loc.t("home.team_overdue"))]
         if not overview.team_overdue:
             blocks.append(section(loc.md("home.team_all_clear")))
-        # Leave room for the closing context line; a large team is cut with a count.
-        room = VIEW_MAX_BLOCKS - len(blocks) - 1
+        # Leave room for the two closing context lines (how many more reps, the hint); a large team is cut with a count.
+        room = VIEW_MAX_BLOCKS - len(blocks) - 2
         shown = overview.team_overdue[:room]
         for rep in shown:
             blocks.append(section(loc.render("home_rep_overdue.j2", rep=rep, today=today)))
