@@ -1,4 +1,4 @@
-"""The `salesbot` command: run, clock, db upgrade, demo."""
+"""The `salesbot` command: run, clock, jobs run, db upgrade, demo."""
 
 from __future__ import annotations
 
@@ -19,11 +19,28 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run the bot (HTTP, or Socket Mode when SLACK_APP_TOKEN is set)")
     run.add_argument("--no-scheduler", action="store_true", help="do not run scheduled jobs in this process")
     sub.add_parser("clock", help="run the scheduler and outbox sender alone")
+    jobs = sub.add_parser("jobs", help="scheduled jobs")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command", required=True)
+    jobs_run = jobs_sub.add_parser("run", help="run one job as if the clock said --at; deliver through the outbox")
+    jobs_run.add_argument("name", help="the job (daily, weekly, monthly, surveys, ...)")
+    jobs_run.add_argument("--at", default=None, help="the clock's time, with its offset: 2027-03-01T08:30+08:00 (default: now)")
+    jobs_run.add_argument("--dry-run", action="store_true", help="print the posts as text and send nothing")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="apply migrations up to the newest")
     demo = sub.add_parser("demo", help="play the offline demo on a fresh SQLite file and the local Slack stand-in")
     demo.add_argument("--db", default=None, help="SQLite file to use (default: a new temporary file)")
     demo.add_argument("--quiet", action="store_true", help="print only the summary")
+    from bot.csvio.columns import KINDS
+
+    imp = sub.add_parser("import", help="import a CSV file (all or nothing; rows matched by external id)")
+    imp.add_argument("kind", choices=KINDS)
+    imp.add_argument("file", help="UTF-8 CSV in the data standard (see README)")
+    imp.add_argument("--team", default=None, help="team for rows whose team cell is empty")
+    imp.add_argument("--workspace", default=None, help="Slack team id (needed when the database holds no or several workspaces)")
+    exp = sub.add_parser("export", help="export a kind as CSV in the data standard")
+    exp.add_argument("kind", choices=KINDS)
+    exp.add_argument("--out", default=None, help="file to write (default: stdout)")
+    exp.add_argument("--workspace", default=None, help="Slack team id (needed when the database holds several workspaces)")
     return p
 
 
@@ -31,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; configuration errors end with one line and exit status 2."""
     args = _parser().parse_args(argv)
     # The demo prints its own story; its logs would only get in the way unless asked for.
-    quiet_logs = args.command == "demo" and not args.verbose
+    quiet_logs = args.command in ("demo", "import", "export") and not args.verbose
     level = logging.DEBUG if args.verbose else logging.WARNING if quiet_logs else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -46,7 +63,18 @@ def main(argv: list[str] | None = None) -> int:
             settings.require_for_run()
             return asyncio.run(_run(settings, scheduler=not args.no_scheduler))
         if args.command == "clock":
+            _require_bot_token(settings)
             return asyncio.run(_clock(settings))
+        if args.command == "jobs":
+            return asyncio.run(_jobs_run(settings, name=args.name, at=args.at, dry_run=args.dry_run))
+        if args.command == "import":
+            from bot.csvio.command import run_import
+
+            return asyncio.run(run_import(settings, kind=args.kind, path=args.file, workspace=args.workspace, team=args.team))
+        if args.command == "export":
+            from bot.csvio.command import run_export
+
+            return asyncio.run(run_export(settings, kind=args.kind, out=args.out, workspace=args.workspace))
     except ConfigError as exc:
         print(f"salesbot: {exc}", file=sys.stderr)
         return 2
@@ -97,8 +125,12 @@ async def _run(settings: Settings, *, scheduler: bool) -> int:
     db = await _prepare_db(settings)
     deps = Deps(settings=settings, db=db)
     app = build_app(deps)
+    clockwork = None
     if scheduler:
-        log.info("no scheduled jobs yet")
+        from jobs.scheduler import build_clockwork
+
+        clockwork = _configured(build_clockwork, deps)
+        clockwork.start()
     try:
         if settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -110,11 +142,73 @@ async def _run(settings: Settings, *, scheduler: bool) -> int:
             await server.start()
             await asyncio.Event().wait()
     finally:
+        if clockwork is not None:
+            await clockwork.stop()
         await db.dispose()
     return 0
 
 
+def _require_bot_token(settings: Settings) -> None:
+    """The scheduler and sender post to Slack: they need the bot token (and nothing else)."""
+    from bot.settings import is_placeholder
+
+    if is_placeholder(settings.slack_bot_token):
+        raise ConfigError("SLACK_BOT_TOKEN is not set (or is still a placeholder): set it to the app's bot token (xoxb-...).")
+
+
+def _configured(build, *args, **kw):
+    """Build scheduler or sender parts, turning a bad SALESBOT_* value or job module into one line."""
+    try:
+        return build(*args, **kw)
+    except (ValueError, LookupError, ImportError, AttributeError) as exc:
+        raise ConfigError(f"invalid scheduler configuration: {exc}") from None
+
+
 async def _clock(settings: Settings) -> int:
-    """The scheduler process; it has nothing to run until scheduled posts exist."""
-    print("salesbot clock: no jobs yet")
+    """The scheduler and outbox sender alone (the Procfile's `clock`), until SIGTERM or SIGINT."""
+    import signal
+
+    from bot.app import Deps
+    from jobs.scheduler import build_clockwork
+
+    db = await _prepare_db(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        clockwork = _configured(build_clockwork, Deps(settings=settings, db=db))
+        clockwork.start()
+        try:
+            await stop.wait()
+        finally:
+            # Requests in flight finish and are recorded; claimed rows not yet sent go back.
+            await clockwork.stop()
+    finally:
+        await db.dispose()
     return 0
+
+
+async def _jobs_run(settings: Settings, *, name: str, at: str | None, dry_run: bool) -> int:
+    """`salesbot jobs run NAME`: one job at --at, printed (--dry-run) or delivered through the outbox."""
+    from bot.app import Deps
+    from bot.models import utcnow
+    from jobs.outbox import SenderConfig
+    from jobs.registry import UnknownJob, load_jobs
+    from jobs.runner import parse_at, run_job
+
+    try:
+        jobs = load_jobs([name])  # only this job's module is imported
+        when = parse_at(at) if at else utcnow()
+    except (UnknownJob, ValueError) as exc:
+        raise ConfigError(str(exc).strip("\"'")) from None
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"job {name!r} cannot be loaded: {exc}") from None
+    if not dry_run:
+        _require_bot_token(settings)
+    config = None if dry_run else _configured(SenderConfig.from_env)
+    db = await _prepare_db(settings)
+    try:
+        return await run_job(Deps(settings=settings, db=db), name, at=when, dry_run=dry_run, jobs=jobs, config=config)
+    finally:
+        await db.dispose()

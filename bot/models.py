@@ -256,7 +256,11 @@ class Deal(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("workspace_id", "external_id"),
         sa.Index("ix_deal_ws_status_won", "workspace_id", "status", "won_at"),
-        sa.Index("ix_deal_ws_team_stage", "workspace_id", "team_id", "stage"),
+        # covers /pipeline's open deals per stage, so the report reads no table rows
+        sa.Index("ix_deal_ws_team_stage", "workspace_id", "team_id", "status", "stage", "stage_entered_at", "amount"),
+        # /pipeline's stale deals (oldest first) and /kpi's first-win test per customer.
+        sa.Index("ix_deal_ws_team_status_entered", "workspace_id", "team_id", "status", "stage_entered_at"),
+        sa.Index("ix_deal_customer_status_won", "customer_id", "status", "won_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -282,17 +286,29 @@ class DealStageChange(SQLModel, table=True):
     """A deal's move from one stage to another (or to won / lost), with its time."""
 
     __tablename__ = "deal_stage_change"
-    __table_args__ = (sa.Index("ix_stage_change_ws_at", "workspace_id", "changed_at"),)
+    __table_args__ = (
+        # both cover /pipeline's scans of a period (entries, and stays that ended), deal by deal
+        sa.Index("ix_stage_change_ws_at", "workspace_id", "team_id", "changed_at", "status", "to_stage", "deal_id", "advanced"),
+        sa.Index("ix_stage_change_deal_at", "deal_id", "changed_at"),  # a deal's changes in time order
+        sa.Index("ix_stage_change_ws_left", "workspace_id", "team_id", "left_at", "status", "to_stage", "changed_at", "deal_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id")
     deal_id: int = Field(foreign_key="deal.id", index=True, ondelete="CASCADE")
+    # The team that had the deal when it moved: a team's pipeline history stays its own.
+    team_id: int | None = Field(default=None, foreign_key="sales_team.id")
     from_stage: Stage | None = Field(default=None, sa_column=_enum_col(Stage, nullable=True))
     to_stage: Stage = Field(sa_column=_enum_col(Stage, nullable=False))
     # The deal's status after the change: a move to won or lost keeps the last stage.
     status: DealStatus = Field(default=DealStatus.OPEN, sa_column=_enum_col(DealStatus, nullable=False, server_default="open"))
     actor_id: int | None = Field(default=None, foreign_key="member.id")
     changed_at: datetime = ts_field(default=utcnow)
+    # Filled when the deal's next change is recorded: when it left the stage this change
+    # entered, and whether that next move went forward (a later stage or a win). The pipeline
+    # report then sums plain columns instead of pairing each change with the next one.
+    left_at: datetime | None = ts_field(nullable=True, default=None)
+    advanced: bool | None = Field(default=None)
 
 
 class Activity(SQLModel, table=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from bot.models import Level, Role, Segment
 from bot.services.errors import ServiceError
@@ -34,9 +35,13 @@ def split_words(text: str) -> list[str]:
 class SalesbotCommand:
     """What `/salesbot ...` asks for."""
 
-    action: str  # help | roster | add | remove
+    action: str  # help | roster | add | remove | config | config_show
     change: RosterChange | None = None
     user_id: str | None = None
+    team: str | None = None  # config: the team named with team:NAME
+    kind: str | None = None  # export: members | customers | deals | targets | tasks
+    start: date | None = None  # leave: the first and last day away
+    end: date | None = None
 
 
 def parse_salesbot(text: str) -> SalesbotCommand:
@@ -44,8 +49,14 @@ def parse_salesbot(text: str) -> SalesbotCommand:
     words = split_words(text)
     if not words or words[0].lower() == "help":
         return SalesbotCommand("help")
+    if words[0].lower() == "config":
+        return _parse_config(words[1:])
+    if words[0].lower() == "export":
+        return SalesbotCommand("export", kind=parse_export_kind(words[1:]))
+    if words[0].lower() == "leave":
+        return _parse_leave(words[1:])
     if words[0].lower() != "team":
-        raise ParseError("salesbot.error.unknown", word=words[0])
+        raise ParseError("salesbot.error.unknown", word=unescape(words[0]))
     if len(words) == 1:
         return SalesbotCommand("roster")
     sub = words[1].lower()
@@ -56,7 +67,44 @@ def parse_salesbot(text: str) -> SalesbotCommand:
         return SalesbotCommand("remove", user_id=user)
     if sub == "add":
         return SalesbotCommand("add", change=_parse_add(words[2:]))
-    raise ParseError("salesbot.error.unknown", word=words[1])
+    raise ParseError("salesbot.error.unknown", word=unescape(words[1]))
+
+
+def _parse_config(words: list[str]) -> SalesbotCommand:
+    """`config [show] [team:NAME]`."""
+    show, team = False, None
+    for w in words:
+        key, sep, value = w.partition(":")
+        if not sep and key.lower() == "show" and not show:
+            show = True
+        elif sep and key.lower() == "team" and unescape(value).strip() and team is None:
+            team = unescape(value).strip()
+        else:
+            raise ParseError("config.error.usage", value=unescape(w))
+    return SalesbotCommand("config_show" if show else "config", team=team)
+
+
+def _parse_leave(words: list[str]) -> SalesbotCommand:
+    """`leave [@user] FROM [TO]` with ISO dates; one date means a single day."""
+    user = mention_id(words[0]) if words else None
+    dates = words[1:] if user else words
+    if not 1 <= len(dates) <= 2:
+        raise ParseError("leave.error.usage")
+    parsed = []
+    for word in dates:
+        try:
+            parsed.append(date.fromisoformat(word.strip()))
+        except ValueError:
+            raise ParseError("leave.error.bad_date", value=unescape(word)) from None
+    return SalesbotCommand("leave", user_id=user, start=parsed[0], end=parsed[-1])
+
+
+def parse_suggest(text: str) -> tuple[str, str]:
+    """`/suggest` opens the modal (any text prefills it); `/suggest list` shows the new suggestions."""
+    typed = unescape(text).strip()
+    if typed.lower() in ("list", "列表"):
+        return "list", ""
+    return "new", typed
 
 
 def _parse_add(words: list[str]) -> RosterChange:
@@ -66,14 +114,15 @@ def _parse_add(words: list[str]) -> RosterChange:
     try:
         role = Role(words[1].lower())
     except ValueError:
-        raise ParseError("salesbot.error.bad_role", value=words[1]) from None
+        raise ParseError("salesbot.error.bad_role", value=unescape(words[1])) from None
     opts: dict[str, str] = {}
     for w in words[2:]:
         key, sep, value = w.partition(":")
         key = key.lower()
-        if not sep or key not in ("team", "region", "segment", "level") or not value.strip():
-            raise ParseError("salesbot.error.bad_option", value=w)
-        opts[key] = value.strip()
+        value = unescape(value).strip()  # stored as typed; escaped again wherever it is shown
+        if not sep or key not in ("team", "region", "segment", "level") or not value:
+            raise ParseError("salesbot.error.bad_option", value=unescape(w))
+        opts[key] = value
     segment = level = None
     if "segment" in opts:
         try:
@@ -90,14 +139,25 @@ def _parse_add(words: list[str]) -> RosterChange:
     return RosterChange(slack_user_id=user, role=role, team=opts.get("team"), region=opts.get("region"), segment=segment, level=level)
 
 
+def parse_export_kind(words: list[str]) -> str:
+    """The kind of `/salesbot export <kind>`; anything else gets the list of kinds."""
+    from bot.csvio.columns import KINDS
+
+    kind = words[0].lower() if len(words) == 1 else ""
+    if kind not in KINDS:
+        raise ParseError("csv.error.unknown_kind", kinds=", ".join(KINDS))
+    return kind
+
+
 def parse_mytasks(text: str) -> TaskFilter:
     """Parse `/mytasks [open|overdue|done|all]` (Chinese words accepted too)."""
-    word = text.strip().lower()
+    typed = unescape(text).strip()
+    word = typed.lower()
     aliases = {"": "open", "未完成": "open", "逾期": "overdue", "已完成": "done", "完成": "done", "全部": "all"}
     try:
         return TaskFilter(aliases.get(word, word))
     except ValueError:
-        raise ParseError("mytasks.error.usage", value=text.strip()) from None
+        raise ParseError("mytasks.error.usage", value=typed) from None
 
 
 @dataclass(frozen=True)

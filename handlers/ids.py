@@ -33,3 +33,89 @@ NOTE_TEXT = "note"
 
 # App Home
 HOME_MY_TASKS = "home_my_tasks"
+
+# Satisfaction surveys: five score buttons (distinct ids: unique within their block) and a comment
+SURVEY_SCORES = tuple(f"survey_score_{n}" for n in range(1, 6))
+SURVEY_COMMENT = "survey_comment"
+SURVEY_COMMENT_VIEW = "survey_comment"
+SURVEY_COMMENT_TEXT = "comment"
+
+# Employee suggestions: the /suggest modal and a manager's decision buttons
+CMD_SUGGEST = "/suggest"
+SUGGEST_VIEW = "suggest"
+SUGGEST_TEXT = "text"
+SUGGEST_ANONYMOUS = "anonymous"
+SUGGEST_PLANNED = "suggest_planned"
+SUGGEST_DONE = "suggest_done"
+SUGGEST_DECLINED = "suggest_declined"
+SUGGEST_DECISIONS = (SUGGEST_PLANNED, SUGGEST_DONE, SUGGEST_DECLINED)
+
+# Team settings: the /salesbot config modal
+CONFIG_VIEW = "team_config"
+CONFIG_CHANNEL = "digest_channel"
+CONFIG_DIGEST_DAY = "digest_weekday"
+CONFIG_DIGEST_TIME = "digest_time"
+CONFIG_DAILY_TIME = "daily_time"
+CONFIG_WORKING_DAYS = "working_days"
+CONFIG_TIMEZONE = "timezone"
+CONFIG_TZ_SEARCH = "config_timezone_search"
+CONFIG_SURVEY_DELAY = "survey_delay_days"
+CONFIG_GROWTH = "growth_target"
+CONFIG_SATISFACTION = "satisfaction_target"
+CONFIG_STALE_DAYS = "stale_days"
+
+# Deals, activities and expenses
+CMD_DEAL = "/deal"
+CMD_LOG = "/log"
+CMD_EXPENSE = "/expense"
+DEAL_NEXT = "deal_next_stage"  # the deal card's buttons (one block per card)
+DEAL_WON = "deal_won"
+DEAL_LOST = "deal_lost"
+DEAL_LOG = "deal_log_activity"
+DEAL_EDIT = "deal_edit"
+DEAL_VIEW = "deal_modal"  # the deal modal (create or update)
+DEAL_CUSTOMER = "deal_customer"
+DEAL_NEW_CUSTOMER = "deal_new_customer"
+DEAL_SEGMENT = "deal_segment"
+DEAL_REGION = "deal_region"
+DEAL_CONTACT = "deal_contact"
+DEAL_PRODUCT = "deal_product"
+DEAL_TITLE = "deal_title"
+DEAL_AMOUNT = "deal_amount"
+DEAL_STAGE = "deal_stage"
+DEAL_STATUS = "deal_status"
+DEAL_CLOSE = "deal_close"
+DEAL_OWNER = "deal_owner"
+DEAL_CUSTOMER_SEARCH = ASSIGN_CUSTOMER_SEARCH  # the same customer search answers both modals
+LOG_VIEW = "deal_log"  # the log-activity modal
+LOG_CUSTOMER = "log_customer"
+LOG_DEAL = "log_deal"
+LOG_KIND = "log_kind"
+LOG_EFFECTIVE = "log_effective"
+LOG_NOTE = "log_note"
+
+# Pipeline and KPI reports
+CMD_PIPELINE = "/pipeline"
+CMD_KPI = "/kpi"
+
+# Targets
+CMD_TARGET = "/target"
+TARGET_SPLIT_VIEW = "target_split"
+TARGET_SHARE_PREFIX = "target_share_"  # + the key's position in the modal
+
+# Assignment suggestions in the assign modal: the blocks the ranking is shown in
+MATCH_SUGGESTIONS = "match_suggestions"
+MATCH_REP_PREFIX = "match_rep_"  # + the rank (1..3)
+MATCH_NOTE = "match_note"
+# Picks that redraw the suggestions: (block_id, action_id) of the assign modal's dispatching inputs
+ASSIGN_SELECT_ACTION = "value"  # the action_id every plain input of the assign modal uses
+MATCH_TRIGGERS = (
+    (ASSIGN_CUSTOMER, ASSIGN_CUSTOMER_SEARCH),
+    (ASSIGN_STAGE, ASSIGN_SELECT_ACTION),
+    (ASSIGN_DIFFICULTY, ASSIGN_SELECT_ACTION),
+)
+
+# Morning priorities DM: complete or snooze a listed task, and see the whole list
+DAILY_DONE = "daily_done"
+DAILY_SNOOZE = "daily_snooze"
+DAILY_SEE_ALL = "daily_see_all"

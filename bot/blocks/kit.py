@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.text import SlackSafe, truncate, truncate_md
+from bot.text import SlackSafe, escape, truncate, truncate_md
 
 # Slack limits (see slack-facts.md); the builders cut here so Slack never rejects a payload.
 MESSAGE_MAX_BLOCKS = 50
@@ -115,5 +115,6 @@ def modal(*, callback_id: str, title: str, blocks: list[dict], submit: str | Non
 
 
 def fallback_text(text: SlackSafe | str) -> str:
-    """The top-level `text` of a message (mrkdwn: notifications show it, so it must be escaped)."""
-    return truncate(text, FALLBACK_TEXT_MAX)
+    """The top-level `text` of a message: Slack reads it as mrkdwn (notifications show it), so
+    plain text is escaped here and mrkdwn built by the bot (SlackSafe) passes unchanged."""
+    return truncate_md(escape(text), FALLBACK_TEXT_MAX)

@@ -75,7 +75,7 @@ def build_assigned_confirmation(row: TaskRow, loc: Localizer, today: date) -> tu
 
 def build_notice(text: SlackSafe) -> tuple[str, list[dict]]:
     """A one-section message (hints, errors, confirmations)."""
-    return fallback_text(str(text)), [section(text)]
+    return fallback_text(text), [section(text)]
 
 
-__all__ = ["PAGE_SIZE", "build_task_card", "build_task_list", "build_assigned_confirmation", "build_notice", "task_blocks", "divider"]
+

@@ -1,16 +1,34 @@
-"""Customer satisfaction surveys: scheduled after a won deal or a finished after-sales task."""
+"""Customer satisfaction surveys: scheduled after a won deal or a finished after-sales task,
+sent when due, answered once (a second click changes the score), expired after 14 days."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+import sqlalchemy as sa
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from bot.models import Customer, SalesTeam, Survey, SurveyStatus, utcnow
+from bot.models import (
+    Customer, Member, OutboxMessage, Role, SalesTeam, Stage, Survey, SurveyStatus, Task, TaskAssignee, Workspace, utcnow,
+)
+from bot.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 
 SURVEY_LIFETIME = timedelta(days=14)
+SCORES = range(1, 6)
+LOW_SCORE_MAX = 2  # a score of 1 or 2 alerts the managers
+SATISFIED_MIN = 4  # 4 and 5 count as satisfied in the KPI
+COMMENT_MAX = 3000
+OPEN_STATUSES = (SurveyStatus.SCHEDULED, SurveyStatus.SENT, SurveyStatus.MANUAL)
+
+
+class SurveyClosed(ServiceError):
+    """The survey expired: the answer is refused politely."""
+
+    key = "survey.error.closed"
 
 
 async def schedule_survey(
@@ -34,3 +52,203 @@ async def schedule_survey(
     await session.execute(insert(Survey).values(**values).on_conflict_do_nothing(index_elements=["workspace_id", "source", "source_id"]))
     q = select(Survey).where(Survey.workspace_id == workspace_id, Survey.source == source, Survey.source_id == source_id)
     return (await session.execute(q)).scalar_one()
+
+
+async def survey_after_task(session: AsyncSession, *, task: Task, actor_member_id: int, now: datetime | None = None) -> Survey | None:
+    """Schedule a survey when an after-sales task with a customer is done (once per task).
+
+    The rep is whoever completed it when they are an assignee, else its first assignee.
+    """
+    if task.stage != Stage.AFTER_SALES or task.customer_id is None:
+        return None
+    customer = await session.get(Customer, task.customer_id)
+    if customer is None or customer.workspace_id != task.workspace_id:
+        return None
+    q = select(TaskAssignee.member_id).where(TaskAssignee.task_id == task.id).order_by(TaskAssignee.member_id)
+    assignees = list((await session.execute(q)).scalars())
+    rep_id = actor_member_id if actor_member_id in assignees else (assignees[0] if assignees else None)
+    team = await session.get(SalesTeam, task.team_id) if task.team_id else None
+    return await schedule_survey(
+        session, workspace_id=task.workspace_id, customer=customer, rep_id=rep_id, team=team,
+        source="task", source_id=task.id, now=now or task.completed_at,
+    )
+
+
+@dataclass
+class SurveyContext:
+    """A survey with what its messages need: workspace, customer, rep and the rep's team."""
+
+    survey: Survey
+    workspace: Workspace
+    customer: Customer
+    rep: Member | None
+    team: SalesTeam | None
+
+    @property
+    def manual(self) -> bool:
+        """The customer has no Slack contact: the rep records the answer by hand."""
+        return not (self.customer.contact_channel_id or self.customer.contact_user_id)
+
+
+def _context_query():
+    rep = aliased(Member)
+    return (
+        select(Survey, Workspace, Customer, rep, SalesTeam)
+        .join(Workspace, Workspace.id == Survey.workspace_id)
+        .join(Customer, Customer.id == Survey.customer_id)
+        .outerjoin(rep, rep.id == Survey.rep_id)
+        .outerjoin(SalesTeam, SalesTeam.id == rep.team_id)
+        # Bulk updates here skip the identity map; read the rows as the database has them.
+        .execution_options(populate_existing=True)
+    )
+
+
+async def expire_surveys(session: AsyncSession, *, now: datetime) -> int:
+    """Mark unanswered surveys past their 14 days as expired; returns how many."""
+    result = await session.execute(
+        update(Survey).where(Survey.status.in_(OPEN_STATUSES), Survey.expires_at <= now)
+        .values(status=SurveyStatus.EXPIRED).execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def outbox_key(survey_id: int) -> str:
+    """The survey post's exactly-once key."""
+    return f"survey:{survey_id}"
+
+
+async def due_surveys(session: AsyncSession, *, now: datetime, limit: int = 1000) -> list[SurveyContext]:
+    """Unanswered surveys whose moment has come and that have no outbox post yet, in one query."""
+    key = sa.literal("survey:") + sa.cast(Survey.id, sa.String)
+    posted = select(OutboxMessage.id).where(OutboxMessage.key == key).exists()
+    q = (
+        _context_query()
+        .where(Survey.status.in_((SurveyStatus.SCHEDULED, SurveyStatus.MANUAL)), Survey.send_at <= now, Survey.expires_at > now, ~posted)
+        .order_by(Survey.send_at, Survey.id).limit(limit)
+    )
+    return [SurveyContext(*row) for row in (await session.execute(q)).all()]
+
+
+async def load_survey(session: AsyncSession, *, slack_team_id: str, survey_id: int) -> SurveyContext:
+    """One survey of the workspace that posted it."""
+    q = _context_query().where(Survey.id == survey_id, Workspace.slack_team_id == slack_team_id)
+    row = (await session.execute(q)).first()
+    if row is None:
+        raise NotFound("survey.error.not_found")
+    return SurveyContext(*row)
+
+
+async def _check_responder(session: AsyncSession, ctx: SurveyContext, responder_user_id: str, now: datetime) -> None:
+    """Who may answer: the customer's contact; in a shared channel anyone but the team's own people;
+    the rep or a manager of the rep's team recording the customer's answer by hand."""
+    if ctx.survey.status == SurveyStatus.EXPIRED or now >= ctx.survey.expires_at:
+        raise SurveyClosed()
+    if responder_user_id == ctx.customer.contact_user_id:
+        return
+    q = select(Member).where(Member.workspace_id == ctx.workspace.id, Member.slack_user_id == responder_user_id)
+    member = (await session.execute(q)).scalar_one_or_none()
+    if member is not None and ctx.rep is not None:
+        if member.id == ctx.rep.id or (member.role == Role.MANAGER and member.team_id is not None and member.team_id == ctx.rep.team_id):
+            return
+    if ctx.customer.contact_channel_id and (member is None or member.role is None):
+        return
+    raise PermissionDenied("survey.error.not_yours")
+
+
+@dataclass
+class SurveyAnswer:
+    """What one click did: the survey, whether the score changed, the score before, whether to alert."""
+
+    ctx: SurveyContext
+    changed: bool
+    previous: int | None
+
+    @property
+    def low(self) -> bool:
+        """A new low score (1–2) that was not low before: the managers are alerted once."""
+        score = self.ctx.survey.score
+        return self.changed and score is not None and score <= LOW_SCORE_MAX and (self.previous is None or self.previous > LOW_SCORE_MAX)
+
+
+async def answer_survey(
+    session: AsyncSession, *, slack_team_id: str, survey_id: int, responder_user_id: str, score: int, now: datetime | None = None,
+) -> SurveyAnswer:
+    """Record a 1–5 score; a second click changes the score, never adds an answer."""
+    now = now or utcnow()
+    if score not in SCORES:
+        raise ValidationFailed({"score": ("survey.error.score", {})})
+    ctx = await load_survey(session, slack_team_id=slack_team_id, survey_id=survey_id)
+    await _check_responder(session, ctx, responder_user_id, now)
+    previous = ctx.survey.score
+    # One row per survey, changed in place: the KPI can never count an answer twice. The
+    # conditions make a repeated click a no-op and refuse a click that raced the expiry.
+    result = await session.execute(
+        update(Survey)
+        .where(Survey.id == survey_id, Survey.workspace_id == ctx.workspace.id, Survey.status != SurveyStatus.EXPIRED,
+               Survey.expires_at > now, sa.or_(Survey.score.is_(None), Survey.score != score))
+        .values(score=score, status=SurveyStatus.ANSWERED, answered_at=ctx.survey.answered_at or now)
+        .execution_options(synchronize_session=False)
+    )
+    ctx.survey = await session.get(Survey, survey_id, populate_existing=True)
+    return SurveyAnswer(ctx=ctx, changed=result.rowcount == 1, previous=previous)
+
+
+async def comment_survey(
+    session: AsyncSession, *, slack_team_id: str, survey_id: int, responder_user_id: str, comment: str, now: datetime | None = None,
+) -> SurveyContext:
+    """Save the survey's comment (a new one replaces the old)."""
+    now = now or utcnow()
+    text = (comment or "").strip()
+    if not text:
+        raise ValidationFailed({"comment": ("survey.error.comment_empty", {})})
+    if len(text) > COMMENT_MAX:
+        raise ValidationFailed({"comment": ("survey.error.comment_too_long", {"max": COMMENT_MAX})})
+    ctx = await load_survey(session, slack_team_id=slack_team_id, survey_id=survey_id)
+    await _check_responder(session, ctx, responder_user_id, now)
+    await session.execute(
+        update(Survey).where(Survey.id == survey_id, Survey.workspace_id == ctx.workspace.id).values(comment=text)
+        .execution_options(synchronize_session=False)
+    )
+    ctx.survey = await session.get(Survey, survey_id, populate_existing=True)
+    return ctx
+
+
+async def check_can_answer(session: AsyncSession, *, slack_team_id: str, survey_id: int, responder_user_id: str, now: datetime | None = None) -> SurveyContext:
+    """The survey, when the responder may still answer it (before opening the comment modal)."""
+    ctx = await load_survey(session, slack_team_id=slack_team_id, survey_id=survey_id)
+    await _check_responder(session, ctx, responder_user_id, now or utcnow())
+    return ctx
+
+
+async def team_managers(session: AsyncSession, *, workspace_id: int, team_id: int | None) -> list[Member]:
+    """The managers of a team (who get low-score alerts)."""
+    if team_id is None:
+        return []
+    q = select(Member).where(Member.workspace_id == workspace_id, Member.team_id == team_id, Member.role == Role.MANAGER).order_by(Member.id)
+    return list((await session.execute(q)).scalars())
+
+
+@dataclass(frozen=True)
+class SatisfactionStats:
+    """Answers in a period and how many were satisfied (4–5 of 5)."""
+
+    answers: int
+    satisfied: int
+
+    @property
+    def ratio(self):
+        """Satisfied / answers, or None without answers."""
+        from decimal import Decimal
+
+        return Decimal(self.satisfied) / self.answers if self.answers else None
+
+
+async def satisfaction(session: AsyncSession, *, workspace_id: int, start: datetime, end: datetime, team_id: int | None = None) -> SatisfactionStats:
+    """Answered surveys in [start, end) and the satisfied ones, in one query (optionally for one team's reps)."""
+    q = select(func.count(Survey.id), func.count(Survey.id).filter(Survey.score >= SATISFIED_MIN)).where(
+        Survey.workspace_id == workspace_id, Survey.score.is_not(None), Survey.answered_at >= start, Survey.answered_at < end,
+    )
+    if team_id is not None:
+        q = q.join(Member, Member.id == Survey.rep_id).where(Member.team_id == team_id)
+    answers, satisfied = (await session.execute(q)).one()
+    return SatisfactionStats(int(answers), int(satisfied or 0))

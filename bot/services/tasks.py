@@ -16,6 +16,7 @@ from bot.models import (
 )
 from bot.services.actors import Actor
 from bot.services.errors import NotFound, NotOnRoster, PermissionDenied, ValidationFailed
+from bot.services.surveys import survey_after_task
 
 TITLE_MAX = 200
 DETAILS_MAX = 3000
@@ -252,7 +253,11 @@ async def _load_visible(session: AsyncSession, *, actor: Actor, task_id: int) ->
         return task
     if actor.is_manager and actor.member.team_id is not None and actor.member.team_id == task.team_id:
         return task
-    q = select(TaskAssignee).where(TaskAssignee.task_id == task_id, TaskAssignee.member_id == actor.member.id)
+    # An assignee may act; so may the manager of any assignee (a shared task can span teams).
+    mine = TaskAssignee.member_id == actor.member.id
+    if actor.is_manager and actor.member.team_id is not None:
+        mine = mine | (Member.team_id == actor.member.team_id)
+    q = select(TaskAssignee.task_id).join(Member, Member.id == TaskAssignee.member_id).where(TaskAssignee.task_id == task_id, mine).limit(1)
     if (await session.execute(q)).first() is None:
         raise PermissionDenied("error.not_your_task")
     return task
@@ -283,8 +288,11 @@ async def start_task(session: AsyncSession, *, actor: Actor, task_id: int) -> tu
 
 
 async def complete_task(session: AsyncSession, *, actor: Actor, task_id: int) -> tuple[TaskRow, bool]:
-    """Mark a task done once, however often it is clicked."""
-    return await _transition(session, actor=actor, task_id=task_id, to=TaskStatus.DONE, from_=(TaskStatus.OPEN, TaskStatus.IN_PROGRESS), kind=TaskEventKind.DONE)
+    """Mark a task done once, however often it is clicked; a finished after-sales task schedules a survey."""
+    row, changed = await _transition(session, actor=actor, task_id=task_id, to=TaskStatus.DONE, from_=(TaskStatus.OPEN, TaskStatus.IN_PROGRESS), kind=TaskEventKind.DONE)
+    if changed and row.task.stage == Stage.AFTER_SALES and row.task.customer_id is not None:
+        await survey_after_task(session, task=row.task, actor_member_id=actor.member.id)
+    return row, changed
 
 
 async def add_note(session: AsyncSession, *, actor: Actor, task_id: int, note: str) -> TaskRow:

@@ -191,6 +191,8 @@ def validate_options_response(body: Any) -> list[str]:
     if "option_groups" in body:
         return _option_groups(body["option_groups"], "option_groups")
     if "options" in body:
+        if body["options"] == []:
+            return []  # Slack shows "No results" (and Bolt sends this for ack(options=[]))
         return _options(body["options"], "options", max_count=MAX_SELECT_OPTIONS)
     return ["options response: needs options or option_groups"]
 

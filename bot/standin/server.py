@@ -168,7 +168,8 @@ class SlackStandIn:
         self._stacks: dict[str, list[str]] = {}
         self._triggers: dict[str, dict[str, Any]] = {}
         self._response_urls: dict[str, dict[str, Any]] = {}
-        self._failures: dict[str, _Failure] = {}
+        self._failures: dict[tuple[str, int], _Failure] = {}
+        self._delays: dict[str, float] = {}
         self._ids = itertools.count(1)
         self._last_ts = 0.0
         self._runner: web.AppRunner | None = None
@@ -351,21 +352,41 @@ class SlackStandIn:
         """Make ``method`` answer 429 (rate limited) or 500 for ``times`` calls or a ``rate`` share.
 
         With neither ``times`` nor ``rate`` every call fails until :meth:`clear_failures`.
-        ``method`` may also be ``"response_url"`` or ``"file_upload"``.
+        ``method`` may also be ``"response_url"`` or ``"file_upload"``. A 429 rule and a 500
+        rule for the same method apply together (429 is tried first); setting a rule again
+        for the same method and status replaces it.
         """
         if status not in (429, 500):
             raise ValueError("status must be 429 or 500")
         if rate is not None and not 0.0 <= rate <= 1.0:
             raise ValueError("rate must be between 0 and 1")
-        self._failures[method] = _Failure(status, retry_after, times, rate, random.Random(seed))
+        self._failures[(method, status)] = _Failure(status, retry_after, times, rate, random.Random(seed))
 
     def clear_failures(self) -> None:
         """Remove every failure rule."""
         self._failures.clear()
 
+    def delay(self, method: str, seconds: float) -> None:
+        """Hold every answer to a Web API ``method`` for ``seconds`` (0 removes the delay).
+
+        The call is handled and recorded first, then the answer waits: a message posted with a
+        delay already exists while its sender still waits for the reply, which lets a test stop
+        a client in the middle of a request. A delayed answer a client no longer waits for
+        is simply dropped.
+        """
+        if seconds < 0:
+            raise ValueError("delay must not be negative")
+        if seconds:
+            self._delays[method] = seconds
+        else:
+            self._delays.pop(method, None)
+
     def _injected(self, method: str) -> ApiError | None:
-        rule = self._failures.get(method)
-        if rule is None or not rule.trips():
+        rule = next(
+            (r for status in (429, 500) if (r := self._failures.get((method, status))) and r.trips()),
+            None,
+        )
+        if rule is None:
             return None
         if rule.status == 429:
             return ApiError(
@@ -601,7 +622,10 @@ class SlackStandIn:
             body = await handler(args)
         except ApiError as exc:
             return self._answer(method, args, request.path, exc)
-        return self._answer(method, args, request.path, body)
+        response = self._answer(method, args, request.path, body)
+        if method in self._delays:
+            await asyncio.sleep(self._delays[method])
+        return response
 
     def _answer(
         self,

@@ -3,7 +3,13 @@
 from slack_bolt.async_app import AsyncApp
 
 from handlers import ids
+from handlers.actions.assign_refresh import handle_assign_refresh
 from handlers.actions.customer_search import handle_customer_search
+from handlers.actions.priorities_buttons import handle_daily_done, handle_daily_see_all, handle_daily_snooze
+from handlers.actions.deal_buttons import handle_deal_edit, handle_deal_log, handle_deal_lost, handle_deal_next, handle_deal_won
+from handlers.actions.suggestion_buttons import handle_suggestion_decision
+from handlers.actions.survey_buttons import handle_survey_comment, handle_survey_score
+from handlers.actions.timezone_search import handle_timezone_search
 from handlers.actions.task_buttons import handle_task_done, handle_task_note, handle_task_start, handle_tasks_page
 
 
@@ -15,3 +21,19 @@ def register(app: AsyncApp) -> None:
     for action_id in ids.TASKS_PAGE:
         app.action(action_id)(handle_tasks_page)
     app.options(ids.ASSIGN_CUSTOMER_SEARCH)(handle_customer_search)
+    app.action(ids.DEAL_NEXT)(handle_deal_next)
+    app.action(ids.DEAL_WON)(handle_deal_won)
+    app.action(ids.DEAL_LOST)(handle_deal_lost)
+    app.action(ids.DEAL_LOG)(handle_deal_log)
+    app.action(ids.DEAL_EDIT)(handle_deal_edit)
+    for action_id in ids.SURVEY_SCORES:
+        app.action(action_id)(handle_survey_score)
+    app.action(ids.SURVEY_COMMENT)(handle_survey_comment)
+    for action_id in ids.SUGGEST_DECISIONS:
+        app.action(action_id)(handle_suggestion_decision)
+    app.options(ids.CONFIG_TZ_SEARCH)(handle_timezone_search)
+    app.action(ids.DAILY_DONE)(handle_daily_done)
+    app.action(ids.DAILY_SNOOZE)(handle_daily_snooze)
+    app.action(ids.DAILY_SEE_ALL)(handle_daily_see_all)
+    for block_id, action_id in ids.MATCH_TRIGGERS:
+        app.action({"block_id": block_id, "action_id": action_id})(handle_assign_refresh)

@@ -4,10 +4,12 @@ from bot.app import turn
 from bot.blocks.roster import build_help, build_roster
 from bot.blocks.tasks import build_notice
 from bot.parsing import parse_salesbot
-from bot.services import roster
+from bot.services import leave, roster
 from bot.services.actors import refresh_profile
 from bot.app import profile_fetcher
 from bot.text import mention
+from handlers.commands.config import open_config, show_config
+from handlers.commands.salesbot_export import send_export
 from handlers.replies import ephemeral
 
 
@@ -17,7 +19,15 @@ async def handle_salesbot(ack, command, client, respond, context):
     deps = context["deps"]
     async with turn(deps, client, team_id=command["team_id"], user_id=command["user_id"], reply=ephemeral(respond)) as t:
         cmd = parse_salesbot(command.get("text", ""))
-        if cmd.action == "help":
+        if cmd.action == "config":
+            await open_config(t, client, command, cmd.team)
+            return
+        if cmd.action == "export":
+            await send_export(t, client, respond, cmd.kind)
+            return
+        if cmd.action == "config_show":
+            text, blocks = await show_config(t, cmd.team)
+        elif cmd.action == "help":
             text, blocks = build_help(t.actor, t.loc)
         elif cmd.action == "roster":
             entries = await roster.list_roster(t.session, workspace=t.actor.workspace)
@@ -26,6 +36,12 @@ async def handle_salesbot(ack, command, client, respond, context):
             member = await roster.add_member(t.session, actor=t.actor, change=cmd.change, fetch_profile=profile_fetcher(client))
             team = await roster.team_of(t.session, workspace=t.actor.workspace, team_id=member.team_id)
             text, blocks = build_notice(t.loc.md("roster.added", user=mention(member.slack_user_id), role=t.loc.t(f"role.{member.role.value}"), team=team.name if team else ""))
+        elif cmd.action == "leave":
+            result = await leave.record_leave(t.session, actor=t.actor, start=cmd.start, end=cmd.end, user_id=cmd.user_id)
+            text, blocks = build_notice(t.loc.md(
+                "leave.recorded" if result.created else "leave.already", user=mention(result.member.slack_user_id),
+                start=t.loc.date_long(result.start), end=t.loc.date_long(result.end), days=t.loc.number(result.days),
+            ))
         else:
             member = await roster.remove_member(t.session, actor=t.actor, slack_user_id=cmd.user_id)
             text, blocks = build_notice(t.loc.md("roster.removed", user=mention(member.slack_user_id)))

@@ -4,10 +4,22 @@ from slack_bolt.async_app import AsyncApp
 
 from handlers import ids
 from handlers.views.assign_submit import handle_assign_submission
+from handlers.views.deal_submit import handle_deal_submission
+from handlers.views.log_submit import handle_log_submission
 from handlers.views.note_submit import handle_note_submission
+from handlers.views.config_submit import handle_config_submission
+from handlers.views.suggest_submit import handle_suggest_submission
+from handlers.views.survey_comment_submit import handle_survey_comment_submission
+from handlers.views.target_split import handle_target_split_submission
 
 
 def register(app: AsyncApp) -> None:
     """Attach the modal submissions."""
     app.view(ids.ASSIGN_VIEW)(handle_assign_submission)
     app.view(ids.NOTE_VIEW)(handle_note_submission)
+    app.view(ids.DEAL_VIEW)(handle_deal_submission)
+    app.view(ids.LOG_VIEW)(handle_log_submission)
+    app.view(ids.CONFIG_VIEW)(handle_config_submission)
+    app.view(ids.SUGGEST_VIEW)(handle_suggest_submission)
+    app.view(ids.SURVEY_COMMENT_VIEW)(handle_survey_comment_submission)
+    app.view(ids.TARGET_SPLIT_VIEW)(handle_target_split_submission)

@@ -10,7 +10,7 @@ from bot.blocks.tasks import build_notice
 from bot.services import tasks
 from bot.services.errors import NotFound, ValidationFailed
 from handlers import ids
-from handlers.replies import view_error
+from handlers.replies import direct_message, view_error
 from handlers.views.state import metadata, text_value
 
 
@@ -31,6 +31,9 @@ async def handle_note_submission(ack, body, view, client, context):
             return
         await t.session.commit()
         await ack()
+        saved = t.loc.md("note.saved", title=row.task.title)
         if meta.get("ru"):
-            text, blocks = build_notice(t.loc.md("note.saved", title=row.task.title))
+            text, blocks = build_notice(saved)
             await AsyncWebhookClient(meta["ru"]).send(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+        else:  # opened from the App Home, which has no response_url
+            await direct_message(client, t.actor.member.slack_user_id)(saved)

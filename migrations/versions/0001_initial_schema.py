@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 13:07:47.220719
+Create Date: 2026-11-27 13:44:35.431885
 """
 from alembic import op
 import sqlalchemy as sa
@@ -193,9 +193,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('deal', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_deal_customer_id'), ['customer_id'], unique=False)
+        batch_op.create_index('ix_deal_customer_status_won', ['customer_id', 'status', 'won_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_deal_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index('ix_deal_ws_status_won', ['workspace_id', 'status', 'won_at'], unique=False)
-        batch_op.create_index('ix_deal_ws_team_stage', ['workspace_id', 'team_id', 'stage'], unique=False)
+        batch_op.create_index('ix_deal_ws_team_stage', ['workspace_id', 'team_id', 'status', 'stage', 'stage_entered_at', 'amount'], unique=False)
+        batch_op.create_index('ix_deal_ws_team_status_entered', ['workspace_id', 'team_id', 'status', 'stage_entered_at'], unique=False)
 
     op.create_table('leave',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -280,19 +282,25 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('workspace_id', sa.Integer(), nullable=False),
     sa.Column('deal_id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=True),
     sa.Column('from_stage', sa.Enum('lead', 'first_contact', 'needs_analysis', 'proposal', 'negotiation', 'after_sales', name='stage', native_enum=False, length=32), nullable=True),
     sa.Column('to_stage', sa.Enum('lead', 'first_contact', 'needs_analysis', 'proposal', 'negotiation', 'after_sales', name='stage', native_enum=False, length=32), nullable=False),
     sa.Column('status', sa.Enum('open', 'won', 'lost', name='dealstatus', native_enum=False, length=32), server_default='open', nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('changed_at', bot.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('left_at', bot.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('advanced', sa.Boolean(), nullable=True),
     sa.ForeignKeyConstraint(['actor_id'], ['member.id'], ),
     sa.ForeignKeyConstraint(['deal_id'], ['deal.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['team_id'], ['sales_team.id'], ),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspace.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('deal_stage_change', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_deal_stage_change_deal_id'), ['deal_id'], unique=False)
-        batch_op.create_index('ix_stage_change_ws_at', ['workspace_id', 'changed_at'], unique=False)
+        batch_op.create_index('ix_stage_change_deal_at', ['deal_id', 'changed_at'], unique=False)
+        batch_op.create_index('ix_stage_change_ws_at', ['workspace_id', 'team_id', 'changed_at', 'status', 'to_stage', 'deal_id', 'advanced'], unique=False)
+        batch_op.create_index('ix_stage_change_ws_left', ['workspace_id', 'team_id', 'left_at', 'status', 'to_stage', 'changed_at', 'deal_id'], unique=False)
 
     op.create_table('expense',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -405,7 +413,9 @@ def downgrade() -> None:
 
     op.drop_table('expense')
     with op.batch_alter_table('deal_stage_change', schema=None) as batch_op:
+        batch_op.drop_index('ix_stage_change_ws_left')
         batch_op.drop_index('ix_stage_change_ws_at')
+        batch_op.drop_index('ix_stage_change_deal_at')
         batch_op.drop_index(batch_op.f('ix_deal_stage_change_deal_id'))
 
     op.drop_table('deal_stage_change')
@@ -432,9 +442,11 @@ def downgrade() -> None:
 
     op.drop_table('leave')
     with op.batch_alter_table('deal', schema=None) as batch_op:
+        batch_op.drop_index('ix_deal_ws_team_status_entered')
         batch_op.drop_index('ix_deal_ws_team_stage')
         batch_op.drop_index('ix_deal_ws_status_won')
         batch_op.drop_index(batch_op.f('ix_deal_owner_id'))
+        batch_op.drop_index('ix_deal_customer_status_won')
         batch_op.drop_index(batch_op.f('ix_deal_customer_id'))
 
     op.drop_table('deal')

@@ -1,54 +1,50 @@
-"""The task loop end to end, driven only through signed requests and the stand-in."""
+"""The task loop in one story, driven only through signed requests and the stand-in."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
-from sqlalchemy import func, select
-
-from bot.models import Task, TaskEvent, TaskEventKind, TaskStatus
+from bot.models import TaskEventKind, TaskStatus
 from handlers import ids
-from tests.scenario.conftest import ADMIN, MANAGER, REP1, REP2, REP_ZH, settle
+from tests.scenario.conftest import MANAGER, REP1, REP2, REP_ZH, settle
+from tests.scenario.helpers import (
+    all_tasks, dm_cards, east_team, events, forged_click, mytasks, open_assign, roster, shown_text,
+)
 
 
-async def setup_roster(driver):
-    """An admin adds a manager and three reps through /salesbot."""
-    for text in (
-        f"team add <@{MANAGER}|mia> manager team:East region:East",
-        f"team add <@{REP1}|ray> rep team:East region:East segment:key level:senior",
-        f"team add <@{REP2}> rep team:East region:West segment:smb",
-        f"team add <@{REP_ZH}> rep team:East region:East",
-    ):
-        reply = await driver.slash("/salesbot", text, user=ADMIN)
-        assert reply.status == 200
-        [resp] = await reply.responses()
-        assert ":white_check_mark:" in resp["text"], resp
+async def test_manager_assigns_and_rep_completes(driver, slack, db, clock):
+    # An admin adds a manager and three reps.
+    await east_team(driver)
+    assert await roster(db) == {MANAGER: "manager", REP1: "rep", REP2: "rep", REP_ZH: "rep"}
 
-
-async def test_manager_assigns_and_rep_completes(driver, slack, db):
-    await setup_roster(driver)
-    reply = await driver.slash("/assign", f"<@{REP1}> Send the <!channel> & quote", user=MANAGER)
-    assert reply.status == 200
-    [call] = await slack.wait_for("views.open")
-    view_id = call.response["view"]["id"]
-    due = (date.today() + timedelta(days=3)).isoformat()
-    sub = await driver.submit_view(view_id, user=MANAGER, values={ids.ASSIGN_NEW_CUSTOMER: "ACME", ids.ASSIGN_DUE: due, ids.ASSIGN_PRIORITY: "1"})
+    # The manager assigns a task through the modal; the title tries to ping the channel.
+    reply, view = await open_assign(driver, slack, f"<@{REP1}> <@{REP_ZH}> Send the &lt;!channel&gt; &amp; quote")
+    due = clock.today(MANAGER) + timedelta(days=3)
+    sub = await driver.submit_view(view["id"], user=MANAGER, values={ids.ASSIGN_NEW_CUSTOMER: "ACME", ids.ASSIGN_DUE: due.isoformat(), ids.ASSIGN_PRIORITY: "1"})
     assert sub.status == 200 and not sub.body, sub.body
     await settle()
-    dm = slack.last_message(channel=slack.dm_channel(REP1))
-    assert dm is not None
-    print(dm)
-    assert "&lt;!channel&gt; &amp; quote" in dm["blocks"][0]["text"]["text"]
-    r = await driver.slash("/mytasks", "", user=REP1)
-    [lst] = await r.responses()
-    print(lst)
-    eph = slack.ephemerals_for(REP1)[-1]
-    await driver.click(eph, ids.TASK_DONE, user=REP1)
+    [confirmation] = await reply.responses()
+    assert "Send the &lt;!channel&gt; &amp; quote" in confirmation["text"]
+
+    [card] = dm_cards(slack, REP1)
+    assert "*Send the &lt;!channel&gt; &amp; quote*" in shown_text(card["blocks"])
+    assert "完成" in shown_text(dm_cards(slack, REP_ZH)[0]["blocks"])
+
+    # A rep's /assign opens nothing; another rep's click on the card changes nothing.
+    opened = len(slack.calls_to("views.open"))
+    await driver.slash("/assign", "", user=REP2)
     await settle()
-    await driver.click(dm, ids.TASK_DONE, user=REP1)
+    assert len(slack.calls_to("views.open")) == opened
+    await forged_click(driver, card, ids.TASK_DONE, user=REP2)
+    assert (await all_tasks(db))[0].status == TaskStatus.OPEN
+
+    # The assignee's /mytasks shows it; Done there and again on the card completes it once.
+    listing = await mytasks(driver, REP1)
+    assert "Send the &lt;!channel&gt; &amp; quote" in shown_text(listing["blocks"])
+    await driver.click(listing, ids.TASK_DONE, user=REP1)
     await settle()
-    async with db.session() as s:
-        n = (await s.execute(select(func.count()).select_from(TaskEvent).where(TaskEvent.kind == TaskEventKind.DONE))).scalar_one()
-        task = (await s.execute(select(Task))).scalar_one()
-    assert n == 1 and task.status == TaskStatus.DONE
-    assert not slack.rejected_calls(), slack.rejected_calls()
+    await driver.click(card, ids.TASK_DONE, user=REP1)
+    await settle()
+    [task] = await all_tasks(db)
+    assert task.status == TaskStatus.DONE
+    assert len(await events(db, TaskEventKind.DONE)) == 1

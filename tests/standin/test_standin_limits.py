@@ -260,3 +260,10 @@ def test_options_response() -> None:
     assert limits.validate_options_response({"options": [option()]}) == []
     assert limits.validate_options_response({"options": [option(f"v{i}") for i in range(101)]})
     assert limits.validate_options_response({"nope": []})
+
+
+def test_an_empty_options_response_is_valid():
+    """Slack shows "No results" for an empty list, which Bolt sends for ack(options=[])."""
+    from bot.standin.limits import validate_options_response
+
+    assert validate_options_response({"options": []}) == []

@@ -419,3 +419,11 @@ async def test_search_customers(session, w):
     assert [c.name for c in found] == ["Acme", "Acme Holdings", "Big Acme Group"]
     assert [c.name for c in await tasks.search_customers(session, workspace_id=w.ws.id, query="%_")] == ["100%_Sure"]
     assert len(await tasks.search_customers(session, workspace_id=w.ws.id, query="")) == 5
+
+
+async def test_a_shared_task_across_two_teams_is_each_assignees_managers_to_act_on(session, w):
+    """An admin shares a task between an East rep and a West rep: both teams' managers may act on it."""
+    row = await w.task(by=w.admin, to=["UREP1", "UREPW"])
+    _, started = await tasks.start_task(session, actor=w.mgr_w, task_id=row.task.id)
+    _, done = await tasks.complete_task(session, actor=w.mgr, task_id=row.task.id)
+    assert started and done

@@ -1,0 +1,161 @@
+"""The weekly and monthly meeting digest: figures, the per-rep table, answers, suggestions and the agenda.
+
+The per-rep table is preformatted text cut into sections of at most 3000 characters; the
+whole message stays within Slack's 50 blocks however large the team ("…and N more").
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+from bot.blocks.kit import MESSAGE_MAX_BLOCKS, SECTION_TEXT_MAX, context, divider, fallback_text, header, section
+from bot.blocks.priorities import fraction_decimal
+from bot.charts import ChartTexts
+from bot.i18n import Localizer
+from bot.services.digest import LIST_MAX, WEEKLY, Digest, RepRow
+from bot.text import SlackSafe, escape, mention
+
+NAME_WIDTH = 16
+FENCE = "```"
+
+
+def _pct(loc: Localizer):
+    def pct(value: Fraction | Decimal | None) -> str:
+        return loc.percent(fraction_decimal(value) if isinstance(value, Fraction) else value)
+
+    return pct
+
+
+def _cell(text: str, width: int) -> str:
+    text = text if len(text) <= width else text[: width - 1] + "…"
+    return text.ljust(width)
+
+
+def rep_table_lines(d: Digest, loc: Localizer) -> list[str]:
+    """The table as aligned text lines (escaped): header first, one line per rep."""
+    pct = _pct(loc)
+    head = "  ".join([
+        _cell(loc.t("digest.col.rep"), NAME_WIDTH), loc.t("digest.col.sales").rjust(14), loc.t("digest.col.attainment").rjust(8),
+        loc.t("digest.col.tasks").rjust(11), loc.t("digest.col.completion").rjust(8),
+    ])
+    lines = [escape(head)]
+    for r in d.reps:
+        name = r.member.name or r.member.slack_user_id
+        att = pct(r.month.attainment) if r.month is not None else "—"
+        if r.behind:
+            att = "▼" + att
+        tasks = f"{loc.number(r.done)}/{loc.number(r.overdue)}"
+        line = "  ".join([
+            _cell(name, NAME_WIDTH), loc.money(r.sales, d.currency).rjust(14), att.rjust(8), tasks.rjust(11), pct(r.completion).rjust(8),
+        ])
+        lines.append(escape(line))
+    return lines
+
+
+def _chunks(lines: list[str], limit: int) -> list[list[str]]:
+    """Lines grouped so each group, fenced as code, fits in `limit` characters."""
+    budget = limit - 2 * len(FENCE) - 2
+    out: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        line = line[:budget]
+        if current and size + len(line) + 1 > budget:
+            out.append(current)
+            current, size = [], 0
+        current.append(line)
+        size += len(line) + 1
+    if current:
+        out.append(current)
+    return out
+
+
+def build_digest_message(d: Digest, loc: Localizer) -> tuple[str, list[dict]]:
+    """The digest message: at most 50 blocks whatever the team's size."""
+    pct = _pct(loc)
+    kind = "weekly" if d.kind == WEEKLY else "monthly"
+    title = loc.t(f"digest.title.{kind}", team=d.team.name, period=d.period.label)
+    top: list[dict] = [header(title), section(loc.render("digest_summary.j2", d=d, pct=pct))]
+    tail: list[dict] = [
+        divider(),
+        section(loc.render("digest_movement.j2", m=d.movement, funnel=d.funnel, currency=d.currency)),
+        section(loc.render("digest_kpis.j2", d=d, kpis=d.kpis(), pct=pct)),
+    ]
+    if d.notable:
+        tail.append(section(loc.render("digest_answers.j2", answers=d.notable, more=max(0, d.notable_total - len(d.notable)))))
+    if d.suggestions:
+        shown = d.suggestions[:LIST_MAX]
+        tail.append(section(loc.render("digest_suggestions.j2", items=shown, more=len(d.suggestions) - len(shown))))
+    tail.append(divider())
+    tail.append(section(loc.render("digest_agenda.j2", lines=agenda_lines(d, loc))))
+    tail.append(context(loc.md("digest.footer", stale_days=loc.number(d.schedule.stale_days))))
+
+    # The table takes whatever blocks are left: a title, its sections, and one "…and N more" line.
+    table: list[dict] = [section(SlackSafe(f"*{escape(loc.t('digest.section.reps'))}* " + loc.md("digest.reps_legend")))]
+    if not d.reps:
+        table.append(section(loc.md("digest.no_reps")))
+    else:
+        lines = rep_table_lines(d, loc)
+        head, rows = lines[0], lines[1:]
+        chunks = _chunks(rows, SECTION_TEXT_MAX - len(head) - 1)
+        room = MESSAGE_MAX_BLOCKS - len(top) - len(tail) - len(table) - 1
+        shown_chunks = chunks[:max(1, room)]
+        for chunk in shown_chunks:
+            table.append(section(SlackSafe(FENCE + "\n".join([head, *chunk]) + FENCE)))
+        left = len(rows) - sum(len(c) for c in shown_chunks)
+        if left:
+            table.append(context(loc.md("digest.and_more", n=loc.number(left))))
+    blocks = top + table + tail
+    text = fallback_text(loc.md("digest.fallback", team=d.team.name, period=d.period.label, won=loc.money(d.won, d.currency)))
+    return text, blocks[:MESSAGE_MAX_BLOCKS]
+
+
+def agenda_lines(d: Digest, loc: Localizer) -> list[SlackSafe]:
+    """Each agenda item as one escaped mrkdwn line; a calm line when nothing is behind."""
+    pct = _pct(loc)
+    out: list[SlackSafe] = []
+    for key, params in d.agenda():
+        kw: dict = {}
+        if key == "digest.agenda.target":
+            kw = {"short": loc.money(params["short"], d.currency), "period": d.period.label}
+        elif key.startswith("digest.agenda.kpi."):
+            kw = {"value": pct(params["value"]), "target": pct(params["target"])}
+        elif key == "digest.agenda.reps_behind":
+            users = SlackSafe(", ".join(mention(u) for u in params["users"]))
+            if params["n"] > len(params["users"]):
+                users = SlackSafe(users + " " + loc.md("digest.and_more", n=loc.number(params["n"] - len(params["users"]))))
+            kw = {"n": loc.number(params["n"]), "users": users}
+        elif key == "digest.agenda.stale":
+            oldest = d.stale[0] if d.stale else None
+            kw = {"n": loc.number(params["n"]), "days": loc.number(params["days"])}
+            if oldest is not None:
+                key = "digest.agenda.stale_oldest"
+                kw.update(title=oldest.title or oldest.customer, owner=mention(oldest.owner_user_id), age=loc.number(oldest.days))
+        elif "n" in params:
+            kw = {"n": loc.number(params["n"])}
+        out.append(loc.md(key, **kw))
+    if not out:
+        out.append(loc.md("digest.agenda.none"))
+    return out
+
+
+def chart_texts(d: Digest, loc: Localizer) -> ChartTexts:
+    """The chart's words in the reader's language."""
+    return ChartTexts(
+        attainment_title=loc.t("digest.chart.attainment", period=d.month_label),
+        funnel_title=loc.t("digest.chart.funnel"),
+        target_line=loc.t("digest.chart.target"),
+        more=loc.t("digest.chart.more"),
+        none=loc.t("digest.chart.none"),
+    )
+
+
+def chart_inputs(d: Digest, loc: Localizer) -> tuple[list[tuple[str, str, Decimal | None]], list[tuple[str, int]]]:
+    """What the chart draws: each rep's month attainment and the open deals per stage."""
+    reps = [(r.member.name or r.member.slack_user_id, r.member.slack_user_id, fraction_decimal(r.month.attainment) if r.month else None) for r in d.reps]
+    funnel = [(loc.t(f"stage.{s.value}"), n) for s, n, _ in d.funnel]
+    return reps, funnel
+
+
+__all__ = ["RepRow", "agenda_lines", "build_digest_message", "chart_inputs", "chart_texts", "rep_table_lines"]

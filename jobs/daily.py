@@ -1,0 +1,47 @@
+"""The "daily" job: each rep's morning priorities DM, on their team's working days at the daily time in their own zone."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.blocks.priorities import build_priorities
+from bot.models import OutboxMessage
+from bot.services.priorities import daily_key, due_recipients, load_priorities
+from jobs.base import Post
+
+log = logging.getLogger(__name__)
+
+JOB = "daily"
+
+
+async def _already_queued(session: AsyncSession, *, now: datetime) -> set[str]:
+    """Daily keys already in the outbox for the windows open now (one query), so a tick does not compose them again."""
+    q = select(OutboxMessage.key).where(OutboxMessage.job == JOB, OutboxMessage.not_before > now - timedelta(days=2))
+    return set((await session.execute(q)).scalars())
+
+
+async def compose(deps, session: AsyncSession, *, now: datetime) -> list[Post]:
+    """Morning DMs whose window is open at `now`, keyed `daily:<workspace>:<user>:<local date>`; none for a rep with nothing to do."""
+    recipients = await due_recipients(session, now=now)
+    if recipients:
+        queued = await _already_queued(session, now=now)
+        recipients = [r for r in recipients if daily_key(r.slack_team_id, r.member.slack_user_id, r.today) not in queued]
+    posts: list[Post] = []
+    skipped = 0
+    for p in await load_priorities(session, recipients=recipients, now=now):
+        r = p.recipient
+        if not p.actionable and r.schedule.daily_skip_empty:
+            skipped += 1
+            continue
+        text, blocks = build_priorities(p, deps.i18n.get(r.member.locale))
+        posts.append(Post(
+            workspace_id=r.workspace_id, key=daily_key(r.slack_team_id, r.member.slack_user_id, r.today), job=JOB,
+            channel=r.member.slack_user_id, text=text, blocks=blocks, not_before=r.not_before, expires_at=r.expires_at,
+        ))
+    if posts or skipped:
+        log.info("daily at %s: %d morning DMs, %d reps with nothing to do", now.isoformat(), len(posts), skipped)
+    return posts
