@@ -16,9 +16,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import I18n
-from bot.models import Deal, Member, PlaybookItem, PlaybookRun, Priority, Stage, Task, TaskAssignee, TaskEvent, TaskEventKind, TaskStatus
+from bot.models import Deal, Member, PlaybookItem, PlaybookRun, Priority, Stage, Task, TaskStatus
 from bot.services.actors import Actor, safe_zone
 from bot.services.errors import NotOnRoster, PermissionDenied, ServiceError
+from bot.services.tasks import insert_tasks
 
 ITEM_MAX = 200
 ITEMS_MAX = 10
@@ -90,12 +91,7 @@ async def run_playbook(session: AsyncSession, *, actor: Actor, deal: Deal, stage
         )
         for title in checklist.titles
     ]
-    session.add_all(tasks)
-    await session.flush()
-    session.add_all([TaskAssignee(task_id=t.id, member_id=owner.id) for t in tasks])
-    session.add_all([TaskEvent(workspace_id=deal.workspace_id, task_id=t.id, actor_id=actor.member.id, kind=TaskEventKind.CREATED, created_at=now) for t in tasks])
-    await session.flush()
-    return tasks
+    return await insert_tasks(session, tasks=tasks, assignee_ids=[owner.id], actor_id=actor.member.id, now=now)
 
 
 def _team_id(actor: Actor) -> int:

@@ -166,12 +166,18 @@ async def create_task(session: AsyncSession, *, actor: Actor, draft: TaskDraft, 
         created_at=now,
         updated_at=now,
     )
-    session.add(task)
-    await session.flush()
-    session.add_all([TaskAssignee(task_id=task.id, member_id=m.id) for m in members])
-    session.add(TaskEvent(workspace_id=actor.workspace.id, task_id=task.id, actor_id=actor.member.id, kind=TaskEventKind.CREATED, created_at=now))
-    await session.flush()
+    await insert_tasks(session, tasks=[task], assignee_ids=[m.id for m in members], actor_id=actor.member.id, now=now)
     return TaskRow(task=task, customer_name=customer.name if customer else None, assignees=[m.slack_user_id for m in members])
+
+
+async def insert_tasks(session: AsyncSession, *, tasks: list[Task], assignee_ids: list[int], actor_id: int | None, now) -> list[Task]:
+    """Write new tasks with their assignees and a "created" history entry (rules are the caller's)."""
+    session.add_all(tasks)
+    await session.flush()
+    session.add_all([TaskAssignee(task_id=t.id, member_id=m) for t in tasks for m in assignee_ids])
+    session.add_all([TaskEvent(workspace_id=t.workspace_id, task_id=t.id, actor_id=actor_id, kind=TaskEventKind.CREATED, created_at=now) for t in tasks])
+    await session.flush()
+    return tasks
 
 
 async def find_or_create_customer(session: AsyncSession, *, workspace_id: int, name: str, segment: Segment = Segment.SMB, region: str | None = None) -> Customer:
