@@ -57,3 +57,35 @@ async def test_unsigned_forged_and_replayed_requests_get_401_and_change_nothing(
     assert reply.status == 200
     await settle()
     assert await roster(db) == {REP1: "rep"}
+
+
+async def test_health_check_answers_when_the_database_does(bot):
+    """GET /healthz is 200 with the database up, and says so."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:
+        async with http.get(bot.url.replace("/slack/events", "/healthz")) as res:
+            assert res.status == 200
+            assert (await res.json()) == {"ok": True, "database": "up"}
+
+
+async def test_health_check_is_503_when_the_database_is_down(deps, logged_errors):
+    """With a database that cannot be opened, /healthz says so with 503 (and the failure is logged)."""
+    import aiohttp
+
+    logged_errors.allow("database ping failed")
+    from bot.app import build_app
+    from bot.db import Database
+    from bot.server import BotServer, build_web_app
+
+    dead = Database("sqlite+aiosqlite:////nonexistent-dir/salesbot.db")
+    server = BotServer(build_web_app(build_app(deps), dead), host="127.0.0.1", port=0)
+    await server.start()
+    try:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(server.url.replace("/slack/events", "/healthz")) as res:
+                assert res.status == 503
+                assert (await res.json())["database"] == "down"
+    finally:
+        await server.stop()
+        await dead.dispose()

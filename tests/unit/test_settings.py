@@ -1,0 +1,68 @@
+"""Settings and the `salesbot` entry point's configuration errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import ConfigError, is_placeholder, load_settings, normalize_database_url
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_database_urls_map_onto_the_async_drivers():
+    assert normalize_database_url("postgres://u@h/db") == "postgresql+asyncpg://u@h/db"
+    assert normalize_database_url("postgresql://u@h/db") == "postgresql+asyncpg://u@h/db"
+    assert normalize_database_url("sqlite:///x.db") == "sqlite+aiosqlite:///x.db"
+    assert normalize_database_url("sqlite+aiosqlite:///x.db") == "sqlite+aiosqlite:///x.db"
+
+
+def test_defaults_follow_the_contract():
+    s = load_settings()
+    assert s.database_url == "sqlite+aiosqlite:///salesbot.db" or "DATABASE_URL" in os.environ
+    assert s.port == 3000 or "PORT" in os.environ
+
+
+def test_admins_and_api_url():
+    s = load_settings(SALESBOT_ADMINS=" U1, U2 ,,", SLACK_API_URL="http://127.0.0.1:9/api")
+    assert s.admins == frozenset({"U1", "U2"})
+    assert s.api_url == "http://127.0.0.1:9/api/"
+
+
+@pytest.mark.parametrize("value", [None, "", "changeme", "xoxb-your-token", "<token>"])
+def test_placeholders_are_not_secrets(value):
+    assert is_placeholder(value)
+
+
+def test_http_mode_needs_the_signing_secret_and_socket_mode_does_not():
+    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):
+        load_settings(SLACK_BOT_TOKEN="changeme").require_for_run()
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
+        load_settings(SLACK_BOT_TOKEN="xoxb-1").require_for_run()
+    load_settings(SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="abc").require_for_run()
+    load_settings(SLACK_BOT_TOKEN="xoxb-1", SLACK_APP_TOKEN="xapp-1").require_for_run()
+    with pytest.raises(ConfigError, match="SLACK_APP_TOKEN"):
+        load_settings(SLACK_BOT_TOKEN="xoxb-1", SLACK_APP_TOKEN="your-app-token").require_for_run()
+
+
+@pytest.mark.parametrize("env, variable", [
+    ({}, "SLACK_BOT_TOKEN"),
+    ({"SLACK_BOT_TOKEN": "xoxb-your-token"}, "SLACK_BOT_TOKEN"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
+    ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "DATABASE_URL": "postgresql://u@127.0.0.1:1/none"}, "DATABASE_URL"),
+])
+def test_run_stops_with_one_line_and_status_2(env, variable, tmp_path):
+    """A missing secret or an unreachable database: one line naming the variable, no traceback."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "SALESBOT_"))}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "run"], cwd=tmp_path, env={**clean, "PYTHONPATH": str(ROOT), **env},
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2
+    lines = [line for line in proc.stderr.splitlines() if line.startswith("salesbot:")]
+    assert len(lines) == 1 and variable in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
