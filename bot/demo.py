@@ -164,4 +164,40 @@ async def _play(story: Story, slack: SlackStandIn, driver: SlackDriver, deps: De
     refused = await driver.slash("/assign", "", user=REP)
     [hint] = await refused.responses()
     story.show("ephemeral to Leo", blocks_to_text(hint["blocks"]))
+    return await _play_scheduled(story, slack, deps)
+
+
+async def _play_scheduled(story: Story, slack: SlackStandIn, deps: Deps) -> bool:
+    """The scheduled posts: a morning's priorities DM and the weekly digest, delivered through the outbox."""
+    import io
+    from datetime import datetime, time as clock_time
+    from zoneinfo import ZoneInfo
+
+    from jobs.outbox import SenderConfig
+    from jobs.runner import run_job
+
+    fast = SenderConfig(per_channel_per_sec=100, workspace_per_min=60000, workspace_burst=50, poll_seconds=0.05)
+    shanghai = ZoneInfo("Asia/Shanghai")
+    today = deps.clock().astimezone(shanghai).date()
+    morning = today + timedelta(days=1)
+    while morning.weekday() >= 5:
+        morning += timedelta(days=1)
+    story.say(f"{morning.isoformat()}, 08:30 in Shanghai: the `daily` job sends each rep their priorities")
+    at = datetime.combine(morning, clock_time(8, 30), shanghai)
+    if await run_job(deps, "daily", at=at, config=fast, out=io.StringIO()) != 0:
+        return False
+    dms = [m for m in slack.messages_in(slack.dm_channel(REP)) if any(b.get("block_id") == "daily-more" for b in m["blocks"] or [])]
+    if not dms:
+        return False
+    story.show("DM to Leo", blocks_to_text(dms[-1]["blocks"]))
+
+    monday = today + timedelta(days=7 - today.weekday())
+    story.say(f"Monday {monday.isoformat()}, 09:00: the `weekly` job sends the meeting digest (no channel set: to Mia), chart in its thread")
+    at = datetime.combine(monday, clock_time(9, 0), shanghai)
+    if await run_job(deps, "weekly", at=at, config=fast, out=io.StringIO()) != 0:
+        return False
+    posts = [m for m in slack.messages_in(slack.dm_channel(MANAGER)) if (m["blocks"] or [{}])[0].get("type") == "header"]
+    if not posts or not slack.calls_to("files.completeUploadExternal"):
+        return False
+    story.show("DM to Mia", blocks_to_text(posts[-1]["blocks"]))
     return True

@@ -23,6 +23,7 @@ from bot.services.team_settings import TeamSchedule
 from jobs.base import Post
 
 log = logging.getLogger(__name__)
+CHART_TITLE_KEYS = {WEEKLY: "digest.chart.file.weekly", MONTHLY: "digest.chart.file.monthly"}
 
 
 async def _queued(session: AsyncSession, kind: str, keys: list[str], now: datetime) -> set[str]:
@@ -40,7 +41,7 @@ def _chart(digest, loc, en_loc) -> dict:
     reps, funnel = chart_inputs(digest, words)
     png = render_digest_chart(reps, funnel, chart_texts(digest, words))
     name = f"digest-{digest.team.id}-{digest.period.label}.png"
-    return {"filename": name, "title": loc.t(f"digest.chart.file.{digest.kind}", period=digest.period.label), "content": png}
+    return {"filename": name, "title": loc.t(CHART_TITLE_KEYS[digest.kind], period=digest.period.label), "content": png}
 
 
 async def compose_digest(deps, session: AsyncSession, *, now: datetime, kind: str) -> list[Post]:

@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.app import Deps
-from bot.models import OutboxStatus
+from sqlalchemy import select
+
+from bot.models import OutboxMessage, OutboxStatus
 from bot.standin.render import blocks_to_text
 from jobs.base import Composer, Post
-from jobs.outbox import Sender, SenderConfig, enqueue, make_sender_client
+from jobs.outbox import NOTICE_JOB, Sender, SenderConfig, enqueue, make_sender_client
 from jobs.registry import get_job
 
 
@@ -102,6 +104,11 @@ async def run_job(
             admins=deps.settings.admins,
         )
     counts = await sender.deliver([p.key for p in posts])
+    if counts.get(OutboxStatus.DEAD):
+        # The admins' notices about this run's dead posts go out now too, not at the next clock.
+        async with deps.db.sessionmaker() as session:
+            notices = (await session.execute(select(OutboxMessage.key).where(OutboxMessage.job == NOTICE_JOB, OutboxMessage.status == OutboxStatus.PENDING))).scalars().all()
+        await sender.deliver(notices)
     summary = ", ".join(f"{counts[s]} {s.value}" for s in OutboxStatus if counts.get(s))
     print(f"{name} at {at.isoformat()}: {len(posts)} posts ({new} new): {summary}", file=out)
     return 0 if counts.get(OutboxStatus.SENT, 0) == len({p.key for p in posts}) else 1

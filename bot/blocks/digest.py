@@ -10,13 +10,15 @@ from decimal import Decimal
 from fractions import Fraction
 
 from bot.blocks.kit import MESSAGE_MAX_BLOCKS, SECTION_TEXT_MAX, context, divider, fallback_text, header, section
-from bot.blocks.priorities import fraction_decimal
+from bot.blocks.priorities import PACE_KEYS, fraction_decimal
 from bot.charts import ChartTexts
 from bot.i18n import Localizer
 from bot.services.digest import LIST_MAX, WEEKLY, Digest, RepRow
 from bot.text import SlackSafe, escape, mention
 
 NAME_WIDTH = 16
+TITLE_KEYS = {"weekly": "digest.title.weekly", "monthly": "digest.title.monthly"}
+KPI_KEYS = {"growth": "digest.kpi.growth", "satisfaction": "digest.kpi.satisfaction"}
 FENCE = "```"
 
 
@@ -74,13 +76,13 @@ def _chunks(lines: list[str], limit: int) -> list[list[str]]:
 def build_digest_message(d: Digest, loc: Localizer) -> tuple[str, list[dict]]:
     """The digest message: at most 50 blocks whatever the team's size."""
     pct = _pct(loc)
-    kind = "weekly" if d.kind == WEEKLY else "monthly"
-    title = loc.t(f"digest.title.{kind}", team=d.team.name, period=d.period.label)
-    top: list[dict] = [header(title), section(loc.render("digest_summary.j2", d=d, pct=pct))]
+    title = loc.t(TITLE_KEYS["weekly" if d.kind == WEEKLY else "monthly"], team=d.team.name, period=d.period.label)
+    pace = loc.md(PACE_KEYS[d.month_line.pace], elapsed=pct(d.month_line.elapsed)) if d.month_line else ""
+    top: list[dict] = [header(title), section(loc.render("digest_summary.j2", d=d, pct=pct, pace=pace))]
     tail: list[dict] = [
         divider(),
         section(loc.render("digest_movement.j2", m=d.movement, funnel=d.funnel, currency=d.currency)),
-        section(loc.render("digest_kpis.j2", d=d, kpis=d.kpis(), pct=pct)),
+        section(loc.render("digest_kpis.j2", d=d, kpis=[(KPI_KEYS[name], value, target, met) for name, value, target, met in d.kpis()], pct=pct)),
     ]
     if d.notable:
         tail.append(section(loc.render("digest_answers.j2", answers=d.notable, more=max(0, d.notable_total - len(d.notable)))))

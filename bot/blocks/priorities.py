@@ -17,6 +17,7 @@ from bot.text import SlackSafe, escape
 from handlers import ids
 
 _PRIORITY_ICON = {1: ":red_circle:", 2: ":large_yellow_circle:", 3: ":white_circle:"}
+PACE_KEYS = {"ahead": "daily.pace.ahead", "on_track": "daily.pace.on_track", "behind": "daily.pace.behind"}
 
 
 def fraction_decimal(value: Fraction | None) -> Decimal | None:
@@ -59,6 +60,10 @@ class Formats:
         """loc.date_long, memoized."""
         return self._get(("D", d), lambda: self.loc.date_long(d))
 
+    def md(self, key: str, **kw: str) -> SlackSafe:
+        """loc.md, memoized by its (already formatted) values."""
+        return self._get(("md", key, *sorted(kw.items())), lambda: self.loc.md(key, **kw))
+
     def text(self, key: str) -> str:
         """loc.t without placeholders, memoized."""
         return self._get(("t", key), lambda: self.loc.t(key))
@@ -91,14 +96,14 @@ def build_priorities(p: Priorities, loc: Localizer, formats: Formats | None = No
     today = r.today
     blocks: list[dict] = [header(loc.t("daily.title", date=f.date_long(today)))]
     counts = {"overdue": f.number(p.overdue), "today": f.number(p.due_today), "open": f.number(p.open_total)}
-    summary = loc.md("daily.summary", **counts)
+    summary = f.md("daily.summary", **counts)
     if p.stale_total:
         summary = SlackSafe(summary + " · " + loc.md("daily.summary_stale", n=f.number(p.stale_total)))
     blocks.append(context(summary))
     if p.month is not None:
         m = p.month
         line = loc.md("daily.month", period=m.key, won=f.money(m.won, r.currency), target=f.money(m.target, r.currency), pct=f.percent(m.attainment))
-        blocks.append(section(SlackSafe(line + " " + loc.md(f"daily.pace.{m.pace}", elapsed=f.percent(m.elapsed)))))
+        blocks.append(section(SlackSafe(line + " " + loc.md(PACE_KEYS[m.pace], elapsed=f.percent(m.elapsed)))))
     items = p.items()
     if not items:
         blocks.append(section(loc.md("daily.nothing")))
@@ -118,4 +123,4 @@ def build_priorities(p: Priorities, loc: Localizer, formats: Formats | None = No
         blocks.append(actions([button(loc.t("daily.button.see_all", n=counts["open"]), ids.DAILY_SEE_ALL, "open")], block_id="daily-more"))
         if p.open_total > shown:
             blocks.append(context(loc.md("daily.more", n=f.number(p.open_total - shown))))
-    return fallback_text(loc.md("daily.fallback", **counts)), blocks
+    return fallback_text(f.md("daily.fallback", **counts)), blocks

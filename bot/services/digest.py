@@ -33,6 +33,7 @@ WEEKLY, MONTHLY = "weekly", "monthly"
 LOW_SCORE_MAX = 2  # scores of 1 and 2 are low: the meeting looks at them
 LIST_MAX = 10  # low scores, comments, suggestions and stale deals listed in the digest
 STAGES = list(Stage)
+AGENDA_KPI_KEYS = {"growth": "digest.agenda.kpi.growth", "satisfaction": "digest.agenda.kpi.satisfaction"}
 
 
 def _ts(value: datetime):
@@ -166,7 +167,7 @@ class Digest:
             items.append(("digest.agenda.month_behind", {}))
         for name, value, target, met in self.kpis():
             if met is False:
-                items.append((f"digest.agenda.kpi.{name}", {"value": value, "target": target}))
+                items.append((AGENDA_KPI_KEYS[name], {"value": value, "target": target}))
         behind = [r for r in self.reps if r.behind]
         if behind:
             items.append(("digest.agenda.reps_behind", {"n": len(behind), "users": [r.member.slack_user_id for r in behind[:LIST_MAX]]}))

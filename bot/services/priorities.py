@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from fractions import Fraction
 
 from sqlalchemy import and_, case, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -46,7 +45,7 @@ class Recipient:
     workspace_id: int
     slack_team_id: str
     currency: str
-    member: Member
+    member: RepInfo
     team: SalesTeam
     schedule: TeamSchedule
     today: date  # the member's local date
@@ -54,7 +53,7 @@ class Recipient:
     expires_at: datetime  # UTC
 
 
-@dataclass
+@dataclass(slots=True)
 class PriorityTask:
     """An open task as the morning DM lists it."""
 
@@ -72,7 +71,7 @@ class PriorityTask:
         return 0 if self.due_date < today else 1
 
 
-@dataclass
+@dataclass(slots=True)
 class StaleItem:
     """An open deal of the rep that has sat in its stage longer than the team allows."""
 
@@ -136,18 +135,44 @@ def daily_key(slack_team_id: str, user_id: str, day: date) -> str:
     return f"daily:{slack_team_id}:{user_id}:{day.isoformat()}"
 
 
+@dataclass(frozen=True)
+class RepInfo:
+    """The member columns a morning DM needs (read as plain columns: ten thousand ORM objects are slow)."""
+
+    id: int
+    workspace_id: int
+    slack_user_id: str
+    name: str
+    tz: str
+    locale: str
+    team_id: int
+
+
 async def _members(session: AsyncSession, *, member_ids: list[int] | None = None):
+    """(RepInfo, team, slack team id, currency) of reps on a team (or of the given members): two queries."""
     q = (
-        select(Member, SalesTeam, Workspace.slack_team_id, Workspace.currency)
-        .join(SalesTeam, SalesTeam.id == Member.team_id)
+        select(Member.id, Member.workspace_id, Member.slack_user_id, Member.name, Member.tz, Member.locale, Member.team_id,
+               Workspace.slack_team_id, Workspace.currency)
         .join(Workspace, Workspace.id == Member.workspace_id)
-        .where(SalesTeam.workspace_id == Member.workspace_id)
+        .where(Member.team_id.is_not(None))
     )
     if member_ids is not None:
         q = q.where(Member.id.in_(member_ids))
     else:
         q = q.where(Member.role.in_(DAILY_ROLES))
-    return (await session.execute(q.order_by(Member.workspace_id, Member.slack_user_id))).all()
+    rows = (await session.execute(q.order_by(Member.workspace_id, Member.slack_user_id))).all()
+    if not rows:
+        return []
+    tq = select(SalesTeam)
+    if member_ids is not None:
+        tq = tq.where(SalesTeam.id.in_({r[6] for r in rows}))
+    teams = {t.id: t for t in (await session.execute(tq)).scalars()}
+    out = []
+    for mid, ws_id, user_id, name, tz, locale, team_id, slack_team_id, currency in rows:
+        team = teams.get(team_id)
+        if team is not None and team.workspace_id == ws_id:
+            out.append((RepInfo(mid, ws_id, user_id, name, tz, locale, team_id), team, slack_team_id, currency))
+    return out
 
 
 async def due_recipients(session: AsyncSession, *, now: datetime) -> list[Recipient]:
@@ -191,7 +216,7 @@ def _ts(value: datetime):
 
 
 async def load_priorities(session: AsyncSession, *, recipients: list[Recipient], now: datetime) -> list[Priorities]:
-    """Each recipient's priorities, in the recipients' order: at most 3 task queries (one per local date), 3 more in all."""
+    """Each recipient's priorities, in the recipients' order: two task queries per local date (three dates at most), three more."""
     if not recipients:
         return []
     out = {r.member.id: Priorities(recipient=r) for r in recipients}
@@ -211,59 +236,76 @@ async def load_priorities(session: AsyncSession, *, recipients: list[Recipient],
         bucket = case((Task.due_date < day, 0), (Task.due_date == day, 1), else_=2)
         ranked = scope(
             select(
-                TaskAssignee.member_id.label("member_id"), Task.id.label("task_id"), Task.title, Task.priority, Task.due_date,
-                Task.status, Customer.name.label("customer"),
+                TaskAssignee.member_id.label("member_id"), Task.id.label("task_id"),
                 func.row_number().over(
                     partition_by=TaskAssignee.member_id,
                     order_by=(bucket, case((Task.due_date <= day, Task.due_date)), Task.priority, Task.due_date.is_(None), Task.due_date, Task.id),
                 ).label("rn"),
-                func.sum(case((Task.due_date < day, 1), else_=0)).over(partition_by=TaskAssignee.member_id).label("overdue"),
-                func.sum(case((Task.due_date == day, 1), else_=0)).over(partition_by=TaskAssignee.member_id).label("due_today"),
-                func.count().over(partition_by=TaskAssignee.member_id).label("open_total"),
             )
             .join(Task, Task.id == TaskAssignee.task_id)
             .join(Member, Member.id == TaskAssignee.member_id)
-            .outerjoin(Customer, Customer.id == Task.customer_id)
             .where(Task.workspace_id == Member.workspace_id, Task.status != TaskStatus.DONE, Member.tz.in_(sorted(zones)))
         ).subquery()
-        q = select(ranked).where(ranked.c.rn <= ITEMS_MAX).order_by(ranked.c.member_id, ranked.c.rn)
-        for row in (await session.execute(q)).mappings():
-            p = out.get(row["member_id"])
-            if p is None or p.recipient.today != day:
-                continue
-            p.tasks.append(PriorityTask(row["task_id"], row["title"], Priority(row["priority"]), row["due_date"], TaskStatus(row["status"]), row["customer"]))
-            p.overdue, p.due_today, p.open_total = int(row["overdue"] or 0), int(row["due_today"] or 0), int(row["open_total"] or 0)
+        # The counts in a plain GROUP BY: one window per statement keeps the database to a single sort.
+        counts = scope(
+            select(TaskAssignee.member_id, func.sum(case((Task.due_date < day, 1), else_=0)), func.sum(case((Task.due_date == day, 1), else_=0)), func.count())
+            .join(Task, Task.id == TaskAssignee.task_id)
+            .join(Member, Member.id == TaskAssignee.member_id)
+            .where(Task.workspace_id == Member.workspace_id, Task.status != TaskStatus.DONE, Member.tz.in_(sorted(zones)))
+            .group_by(TaskAssignee.member_id)
+        )
+        for member_id, overdue, due_today, total in (await session.execute(counts)).all():
+            p = out.get(member_id)
+            if p is not None and p.recipient.today == day:
+                p.overdue, p.due_today, p.open_total = int(overdue or 0), int(due_today or 0), int(total or 0)
+        # Titles and customers only for the rows kept: the window sorts narrow rows.
+        q = (
+            select(ranked.c.member_id, ranked.c.task_id, Task.title, Task.priority, Task.due_date, Task.status, Customer.name)
+            .join(Task, Task.id == ranked.c.task_id)
+            .outerjoin(Customer, Customer.id == Task.customer_id)
+            .where(ranked.c.rn <= ITEMS_MAX)
+            .order_by(ranked.c.member_id, ranked.c.rn)
+        )
+        priorities = {int(x): x for x in Priority}
+        for member_id, task_id, title, priority, due_date, status, customer in (await session.execute(q)).all():
+            p = out.get(member_id)
+            if p is not None and p.recipient.today == day:
+                p.tasks.append(PriorityTask(task_id, title, priorities.get(priority, Priority.MEDIUM), due_date, status, customer))
 
     # 2. Stale deals: each team's own age limit, as a CASE over the few distinct limits.
     limits = {r.schedule.stale_days for r in recipients}
     cutoff = case({d: _ts(now - timedelta(days=d)) for d in limits}, value=SalesTeam.stale_days, else_=_ts(now - timedelta(days=min(limits))))
     ranked = scope(
         select(
-            Deal.owner_id.label("member_id"), Deal.id.label("deal_id"), Deal.title, Customer.name.label("customer"), Deal.stage,
-            Deal.amount, Deal.stage_entered_at,
+            Deal.owner_id.label("member_id"), Deal.id.label("deal_id"),
             func.row_number().over(partition_by=Deal.owner_id, order_by=(Deal.stage_entered_at, Deal.id)).label("rn"),
             func.count().over(partition_by=Deal.owner_id).label("n"),
         )
         .join(Member, Member.id == Deal.owner_id)
         .join(SalesTeam, SalesTeam.id == Member.team_id)
-        .join(Customer, Customer.id == Deal.customer_id)
         .where(Deal.workspace_id == Member.workspace_id, Deal.status == DealStatus.OPEN, Deal.stage_entered_at < cutoff)
     ).subquery()
-    q = select(ranked).where(ranked.c.rn <= ITEMS_MAX).order_by(ranked.c.member_id, ranked.c.rn)
-    for row in (await session.execute(q)).mappings():
-        p = out.get(row["member_id"])
+    q = (
+        select(ranked.c.member_id, ranked.c.deal_id, Deal.title, Customer.name, Deal.stage, Deal.amount, Deal.stage_entered_at, ranked.c.n)
+        .join(Deal, Deal.id == ranked.c.deal_id)
+        .join(Customer, Customer.id == Deal.customer_id)
+        .where(ranked.c.rn <= ITEMS_MAX)
+        .order_by(ranked.c.member_id, ranked.c.rn)
+    )
+    for member_id, deal_id, title, customer, stage, amount, entered, n in (await session.execute(q)).all():
+        p = out.get(member_id)
         if p is None:
             continue
-        p.stale.append(StaleItem(row["deal_id"], row["title"], row["customer"], Stage(row["stage"]), int(row["amount"]), (now - row["stage_entered_at"]).days))
-        p.stale_total = int(row["n"])
+        p.stale.append(StaleItem(deal_id, title, customer, Stage(stage), int(amount), (now - entered).days))
+        p.stale_total = int(n)
 
     # 3. The month's attainment of reps with a target of their own (dimension "rep", keyed by user id).
-    months: dict[int, tuple] = {}  # team id -> (period, team-local today, start, end)
+    months: dict[int, tuple] = {}  # team id -> (period, share elapsed, UTC start, UTC end)
     for r in recipients:
         if r.team.id not in months:
             team_today = now.astimezone(r.schedule.zone).date()
             period = period_containing(MONTH, team_today)
-            months[r.team.id] = (period, team_today, *period.utc_range(r.schedule.zone))
+            months[r.team.id] = (period, period.elapsed_share(team_today), *period.utc_range(r.schedule.zone))
     labels = sorted({m[0].label for m in months.values()})
     q = select(Target.team_id, Target.key, Target.amount).where(Target.dimension == "rep", Target.period.in_(labels))
     if len(months) <= ID_FILTER_MAX:
@@ -294,9 +336,8 @@ async def load_priorities(session: AsyncSession, *, recipients: list[Recipient],
         won = {owner: int(v) for owner, v in (await session.execute(q)).all()}
         for p in with_target:
             r = p.recipient
-            period, team_today, _, _ = months[r.team.id]
-            p.month = TargetLine(period.label, targets[(r.team.id, r.member.slack_user_id)], won.get(r.member.id, 0),
-                                 period.elapsed_share(team_today), period.start, period.end)
+            period, elapsed, start, end = months[r.team.id]
+            p.month = TargetLine(period.label, targets[(r.team.id, r.member.slack_user_id)], won.get(r.member.id, 0), elapsed, period.start, period.end)
     return [out[r.member.id] for r in recipients]
 
 
@@ -331,6 +372,6 @@ async def snooze_task(session: AsyncSession, *, actor: Actor, task_id: int, now:
 
 
 __all__ = [
-    "ITEMS_MAX", "Fraction", "Priorities", "PriorityTask", "Recipient", "StaleItem", "TaskAlreadyDone", "daily_key", "daily_window",
-    "due_recipients", "load_priorities", "recipient_for", "snooze_task",
+    "ITEMS_MAX", "Priorities", "PriorityTask", "RepInfo", "Recipient", "StaleItem", "TaskAlreadyDone", "daily_key", "daily_window",
+    "due_recipients", "load_priorities", "morning_due", "recipient_for", "snooze_task",
 ]

@@ -8,7 +8,7 @@ from bot.blocks.digest import build_digest_message, rep_table_lines
 from bot.blocks.kit import MESSAGE_MAX_BLOCKS, SECTION_TEXT_MAX
 from bot.i18n import I18n
 from bot.models import (
-    Customer, Deal, DealStageChange, DealStatus, Member, Role, Stage, Suggestion, Survey, SurveyStatus, Target, TaskStatus,
+    Customer, Deal, DealStageChange, DealStatus, Stage, Suggestion, Survey, SurveyStatus, Target, TaskStatus,
 )
 from bot.services.digest import MONTHLY, WEEKLY, Answer, Digest, RepRow, build_digest, digest_due, first_working_day, reported_period
 from bot.services.team_settings import TeamSchedule

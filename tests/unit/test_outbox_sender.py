@@ -175,3 +175,25 @@ async def test_stopping_hands_back_rows_not_started(db, session, slack, world):
     await asyncio.wait_for(task, 15)
     rows = await stored(db)
     assert sorted(r.status.value for r in rows.values()) == ["pending", "pending", "sent"]
+
+
+async def test_jobs_run_exits_1_when_a_post_is_dead_and_tells_the_admins(db, session, slack, world):
+    import io
+
+    from bot.app import Deps
+    from jobs.runner import run_job
+
+    ws, _ = world
+
+    async def compose(deps, session, *, now):
+        """Two posts: one to a rep, one to a channel that does not exist."""
+        return [post(ws.id, "ok", "UREP"), post(ws.id, "gone", "CGONE")]
+
+    settings = load_settings(SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=slack.api_url, DATABASE_URL=db.url)
+    out = io.StringIO()
+    code = await run_job(Deps(settings=settings, db=db), "pair", at=NOW, jobs={"pair": compose}, config=FAST, out=out)
+    assert code == 1
+    assert "2 posts (2 new): 1 sent, 1 dead" in out.getvalue()
+    (notice,) = slack.messages_in(slack.dm_channel("UADM"))
+    assert "<#CGONE>" in notice["blocks"][0]["text"]["text"]
+    assert slack.rejected_calls() == [c for c in slack.calls if c.error == "channel_not_found"]

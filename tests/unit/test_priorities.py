@@ -17,7 +17,6 @@ from bot.services.priorities import (
     ITEMS_MAX, PriorityTask, StaleItem, daily_key, due_recipients, load_priorities, morning_due, snooze_task,
 )
 from bot.services.team_settings import TeamSchedule
-from jobs.base import Post
 from jobs.daily import compose
 from jobs.outbox import enqueue
 from tests.unit.factories import World, actor, insert_task, loc, member, team, workspace
@@ -202,7 +201,7 @@ async def test_contents_order_counts_attainment_and_stale_deals(session):
     event.listen(session.bind.sync_engine if hasattr(session.bind, "sync_engine") else session.bind, "before_cursor_execute",
                  lambda *a, **k: statements.append(1))
     p, p2 = await load_priorities(session, recipients=recipients, now=now)
-    assert len(statements) <= 4  # one date, stale deals, targets, won: never per rep
+    assert len(statements) == 5  # one date (ranked tasks, counts), stale deals, targets, won: never per rep
     assert (p.overdue, p.due_today, p.open_total) == (2, 1, 17)
     assert (p2.overdue, p2.open_total) == (1, 1)
     items = p.items()
@@ -277,3 +276,18 @@ def test_builder_keeps_limits_and_escapes_titles():
         buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
         assert len([b for b in buttons if b["action_id"] == "daily_done"]) == ITEMS_MAX
         assert any(b["action_id"] == "daily_see_all" for b in buttons)
+
+
+def test_parse_leave_commands():
+    from bot.parsing import ParseError, parse_salesbot
+
+    own = parse_salesbot("leave 2027-03-01 2027-03-05")
+    assert (own.action, own.user_id, own.start, own.end) == ("leave", None, date(2027, 3, 1), date(2027, 3, 5))
+    other = parse_salesbot("leave <@U123|ray> 2027-03-01")
+    assert (other.user_id, other.start, other.end) == ("U123", date(2027, 3, 1), date(2027, 3, 1))
+    for bad, key in (("leave", "leave.error.usage"), ("leave 2027-02-30", "leave.error.bad_date"), ("leave a b c", "leave.error.usage")):
+        with pytest.raises(ParseError) as exc:
+            parse_salesbot(bad)
+        assert exc.value.key == key
+        for language in ("en", "zh_Hans"):
+            assert loc(language).md(exc.value.key, **exc.value.params) != exc.value.key
