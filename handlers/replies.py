@@ -35,3 +35,8 @@ def view_error(ack, block_id: str):
         await ack(response_action="errors", errors={block_id: str(text)[:150]})
 
     return reply
+
+
+def reply_to_click(body: dict, client: AsyncWebClient, respond):
+    """Ephemeral next to the clicked message; a DM when the click came from the App Home (no response_url)."""
+    return ephemeral(respond) if body.get("response_url") else direct_message(client, body["user"]["id"])

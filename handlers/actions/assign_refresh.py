@@ -12,7 +12,7 @@ from bot.blocks.modals import AssignPrefill, build_assign_modal, customer_option
 from bot.models import Segment
 from bot.services import matching
 from handlers import ids
-from handlers.views.state import element, metadata, selected_users, selected_value, text_value
+from handlers.views.state import enum_or, element, metadata, selected_users, selected_value, text_value
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ async def handle_assign_refresh(ack, body, action, client, context):
     customer_id = int(raw_customer) if isinstance(raw_customer, str) and raw_customer.isdigit() else None
     segment = None
     if prefill.new_customer.strip() and customer_id is None:
-        segment = Segment(prefill.segment) if prefill.segment in {s.value for s in Segment} else Segment.SMB
+        segment = enum_or(Segment, prefill.segment, Segment.SMB)
     difficulty = int(prefill.difficulty) if prefill.difficulty in {"1", "2", "3"} else 1
     async with turn(context["deps"], client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=_ignore) as t:
         match = await matching.suggest_assignees(t.session, actor=t.actor, customer_id=customer_id, new_customer_segment=segment, difficulty=difficulty)

@@ -9,12 +9,7 @@ from bot.services import deals
 from bot.services.errors import NotFound
 from bot.services.tasks import members_by_ids
 from bot.surfaces import publish_homes
-from handlers.replies import direct_message, ephemeral
-
-
-def _reply(body, client, respond):
-    """Ephemeral next to the card; a DM when there is no response_url."""
-    return ephemeral(respond) if body.get("response_url") else direct_message(client, body["user"]["id"])
+from handlers.replies import reply_to_click
 
 
 def _ref(action) -> DealRef:
@@ -28,7 +23,7 @@ async def _change(ack, body, action, client, respond, context, change):
     """Apply a change to the deal the card shows, then redraw the card in place."""
     await ack()
     deps = context["deps"]
-    async with turn(deps, client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=_reply(body, client, respond)) as t:
+    async with turn(deps, client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=reply_to_click(body, client, respond)) as t:
         outcome = await change(t, deps, _ref(action))
         await t.session.commit()
         note = t.loc.md("deal.card.won") if outcome.won else None
@@ -69,7 +64,7 @@ async def handle_deal_lost(ack, body, action, client, respond, context):
 async def handle_deal_log(ack, body, action, client, respond, context):
     """Open the log-activity modal for the card's deal."""
     await ack()
-    async with turn(context["deps"], client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=_reply(body, client, respond)) as t:
+    async with turn(context["deps"], client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=reply_to_click(body, client, respond)) as t:
         dv = await deals.get_deal_view(t.session, actor=t.actor, deal_id=_ref(action).deal_id)
         view = build_log_modal(t.loc, metadata={"deal": dv.deal.id, "ru": body.get("response_url")}, deal=dv)
         await client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -78,7 +73,7 @@ async def handle_deal_log(ack, body, action, client, respond, context):
 async def handle_deal_edit(ack, body, action, client, respond, context):
     """Open the deal modal prefilled; saving it redraws this card."""
     await ack()
-    async with turn(context["deps"], client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=_reply(body, client, respond)) as t:
+    async with turn(context["deps"], client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=reply_to_click(body, client, respond)) as t:
         dv = await deals.get_deal_view(t.session, actor=t.actor, deal_id=_ref(action).deal_id)
         customer = await deals.get_customer(t.session, actor=t.actor, customer_id=dv.deal.customer_id)
         contact = (customer.contact_channel_id or customer.contact_user_id) if customer else None

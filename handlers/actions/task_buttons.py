@@ -8,12 +8,7 @@ from bot.blocks.refs import Surface, TaskRef
 from bot.services import tasks
 from bot.services.errors import NotFound
 from bot.surfaces import publish_homes, redraw
-from handlers.replies import direct_message, ephemeral
-
-
-def _reply(body, client, respond):
-    """Ephemeral next to a message; a DM when the click came from the App Home (no response_url)."""
-    return ephemeral(respond) if body.get("response_url") else direct_message(client, body["user"]["id"])
+from handlers.replies import reply_to_click
 
 
 def _ref(action) -> TaskRef:
@@ -26,7 +21,7 @@ def _ref(action) -> TaskRef:
 async def _change(ack, body, action, client, respond, context, change):
     await ack()
     deps = context["deps"]
-    async with turn(deps, client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=_reply(body, client, respond)) as t:
+    async with turn(deps, client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=reply_to_click(body, client, respond)) as t:
         ref = _ref(action)
         row, changed = await change(t.session, actor=t.actor, task_id=ref.task_id)
         await t.session.commit()
@@ -52,7 +47,7 @@ async def handle_task_done(ack, body, action, client, respond, context):
 async def handle_task_note(ack, body, action, client, respond, context):
     """Open the note modal for a task the clicker may act on."""
     await ack()
-    async with turn(context["deps"], client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=_reply(body, client, respond)) as t:
+    async with turn(context["deps"], client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=reply_to_click(body, client, respond)) as t:
         ref = _ref(action)
         row = await tasks.get_task_row(t.session, actor=t.actor, task_id=ref.task_id)
         metadata = {"ref": ref.encode(), "ru": body.get("response_url")}
@@ -64,7 +59,7 @@ async def handle_tasks_page(ack, body, action, client, respond, context):
     """Show the previous or next page of /mytasks in place."""
     await ack()
     deps = context["deps"]
-    async with turn(deps, client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=_reply(body, client, respond)) as t:
+    async with turn(deps, client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=reply_to_click(body, client, respond)) as t:
         ref = _ref(action)
         await redraw(respond, client, t.session, actor=t.actor, ref=ref, i18n=deps.i18n, now=t.now)
 

@@ -12,7 +12,7 @@ from bot.services.errors import ValidationFailed
 from bot.surfaces import publish_homes, send_task_cards
 from handlers import ids
 from handlers.replies import direct_message, view_error
-from handlers.views.state import metadata, selected_date, selected_users, selected_value, text_value
+from handlers.views.state import enum_or, metadata, selected_date, selected_users, selected_value, text_value
 
 # Service field names → the modal's block ids, so an error shows under the right field.
 FIELD_BLOCKS = {
@@ -41,8 +41,8 @@ def draft_from_view(view: dict) -> tasks.TaskDraft:
         assignee_user_ids=selected_users(view, ids.ASSIGN_ASSIGNEES),
         customer_id=int(customer) if customer and customer.isdigit() else None,
         new_customer_name=text_value(view, ids.ASSIGN_NEW_CUSTOMER) or None,
-        new_customer_segment=Segment(segment) if segment in {s.value for s in Segment} else Segment.SMB,
-        stage=Stage(stage) if stage in {s.value for s in Stage} else None,
+        new_customer_segment=enum_or(Segment, segment, Segment.SMB),
+        stage=enum_or(Stage, stage, None),
         priority=Priority(int(priority)) if priority in {"1", "2", "3"} else Priority.MEDIUM,
         difficulty=int(difficulty) if difficulty in {"1", "2", "3"} else 0,
         due_date=selected_date(view, ids.ASSIGN_DUE),

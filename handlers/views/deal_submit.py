@@ -17,7 +17,7 @@ from bot.surfaces import publish_homes
 from bot.text import mention
 from handlers import ids
 from handlers.replies import view_error
-from handlers.views.state import element, metadata, selected_date, selected_value, text_value
+from handlers.views.state import enum_or, element, metadata, selected_date, selected_value, text_value
 
 # Service field names → the modal's block ids, so an error shows under the right field.
 log = logging.getLogger(__name__)
@@ -49,11 +49,11 @@ def draft_from_view(view: dict) -> deals.DealDraft:
         title=text_value(view, ids.DEAL_TITLE),
         customer_id=int(customer) if customer and customer.isdigit() else None,
         new_customer_name=text_value(view, ids.DEAL_NEW_CUSTOMER) or None,
-        new_customer_segment=Segment(segment) if segment in {s.value for s in Segment} else Segment.SMB,
+        new_customer_segment=enum_or(Segment, segment, Segment.SMB),
         new_customer_region=text_value(view, ids.DEAL_REGION) or None,
         contact=text_value(view, ids.DEAL_CONTACT) or None,
-        stage=Stage(stage) if stage in {s.value for s in Stage} else Stage.LEAD,
-        status=DealStatus(status) if status in {s.value for s in DealStatus} else DealStatus.OPEN,
+        stage=enum_or(Stage, stage, Stage.LEAD),
+        status=enum_or(DealStatus, status, DealStatus.OPEN),
         expected_close=selected_date(view, ids.DEAL_CLOSE),
     )
 

@@ -12,7 +12,7 @@ from bot.services import activities
 from bot.services.errors import ValidationFailed
 from handlers import ids
 from handlers.replies import direct_message, view_error
-from handlers.views.state import metadata, selected_value, text_value
+from handlers.views.state import enum_or, metadata, selected_value, text_value
 
 
 def draft_from_view(view: dict, meta: dict) -> activities.ActivityDraft:
@@ -24,7 +24,7 @@ def draft_from_view(view: dict, meta: dict) -> activities.ActivityDraft:
     if deal is None and picked and picked.isdigit():
         deal = int(picked)
     return activities.ActivityDraft(
-        kind=ActivityKind(kind) if kind in {k.value for k in ActivityKind} else ActivityKind.CALL,
+        kind=enum_or(ActivityKind, kind, ActivityKind.CALL),
         effective=selected_value(view, ids.LOG_EFFECTIVE) != "no",
         note=text_value(view, ids.LOG_NOTE),
         customer_id=int(customer) if customer and customer.isdigit() else None,

@@ -23,6 +23,14 @@ def selected_value(view: dict, block_id: str) -> str | None:
     return opt.get("value") if opt else None
 
 
+def enum_or(enum_cls, value, default):
+    """The enum member for a submitted value, or `default` for anything Slack could not have sent."""
+    try:
+        return enum_cls(value)
+    except ValueError:
+        return default
+
+
 def selected_users(view: dict, block_id: str) -> list[str]:
     """Users chosen in a multi_users_select."""
     return list(element(view, block_id).get("selected_users") or [])
