@@ -14,7 +14,7 @@ from pathlib import Path
 from bot.app import Deps, build_app
 from bot.db import Database
 from bot.seed import PEOPLE, seed_team
-from bot.services.actors import resolve_actor
+from bot.services.actors import resolve_actor, safe_zone
 from bot.services.tasks import task_events
 from bot.server import BotServer, build_web_app, settle_listeners
 from bot.settings import load_settings
@@ -164,7 +164,31 @@ async def _play(story: Story, slack: SlackStandIn, driver: SlackDriver, deps: De
     refused = await driver.slash("/assign", "", user=REP)
     [hint] = await refused.responses()
     story.show("ephemeral to Leo", blocks_to_text(hint["blocks"]))
+    if not await _play_numbers(story, slack, driver, deps):
+        return False
     return await _play_scheduled(story, slack, deps)
+
+
+async def _play_numbers(story: Story, slack: SlackStandIn, driver: SlackDriver, deps: Deps) -> bool:
+    """The manager sets and splits the year's target, then reads attainment, the pipeline and the KPIs."""
+    year = deps.clock().astimezone(safe_zone("Asia/Shanghai")).year
+    for text in (f"set {year} 50000000", f"split {year} by quarter", f"split {year} by product A=60% B=30% C=10%"):
+        story.say(f"Mia types `/target {text}`")
+        [answer] = await (await driver.slash("/target", text, user=MANAGER)).responses()
+        story.show("ephemeral to Mia", blocks_to_text(answer["blocks"]))
+    for command, text, title in (
+        ("/target", f"{year} by product", "attainment by product line, with pace"),
+        ("/pipeline", "", "this quarter's pipeline"),
+        ("/kpi", "", "the team's KPIs this month"),
+    ):
+        typed = f"{command} {text}".strip()
+        story.say(f"Mia types `{typed}`: {title}")
+        [answer] = await (await driver.slash(command, text, user=MANAGER)).responses()
+        story.show("ephemeral to Mia", blocks_to_text(answer["blocks"]))
+    story.say("Leo types `/kpi @李娜`: reps see only their own KPIs")
+    [refused] = await (await driver.slash("/kpi", f"<@{REP_ZH}>", user=REP)).responses()
+    story.show("ephemeral to Leo", blocks_to_text(refused["blocks"]))
+    return True
 
 
 async def _play_scheduled(story: Story, slack: SlackStandIn, deps: Deps) -> bool:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Level, Priority, Role, Segment, Stage, TaskStatus, utcnow
+from bot.models import (
+    Activity, ActivityKind, Deal, DealStatus, Expense, Level, Priority, Role, Segment, Stage, TaskStatus, utcnow,
+)
+from bot.services.deals import record_stage_change
 from bot.services import roster, tasks
 from bot.services.actors import Actor, SlackProfile, get_member, get_workspace, refresh_profile
 
@@ -101,4 +104,52 @@ async def seed_team(session: AsyncSession, *, slack_team_id: str, today: date, t
                 row.task.completed_at = utcnow()
             session.add(row.task)
     await session.flush()
-    return {"members": len(members), "customers": len(customers), "tasks": made}
+    deals = await _seed_deals(session, rng, workspace_id=workspace.id, reps=[members[r] for r in reps], customers=customers, today=today)
+    return {"members": len(members), "customers": len(customers), "tasks": made, "deals": deals}
+
+
+PRODUCTS = ["A", "B", "C"]
+
+
+async def _seed_deals(session: AsyncSession, rng: random.Random, *, workspace_id: int, reps, customers, today: date, count: int = 40) -> int:
+    """Deals of the last four months moved through the stages (some won, some lost), with their history."""
+    stages = list(Stage)
+    now = datetime.combine(today, time(2, 0), tzinfo=timezone.utc)
+    for i in range(count):
+        owner, customer = rng.choice(reps), rng.choice(customers)
+        at = now - timedelta(days=rng.randint(15, 120), hours=rng.randint(0, 23))
+        product = rng.choice(PRODUCTS)
+        deal = Deal(
+            workspace_id=workspace_id, team_id=owner.team_id, customer_id=customer.id, owner_id=owner.id,
+            title=f"{product} {rng.choice(['pilot', 'rollout', 'renewal', 'upgrade'])}", product_line=product, amount=rng.randint(5, 150) * 10_000 * 100,
+            stage=Stage.LEAD, status=DealStatus.OPEN, stage_entered_at=at, created_at=at, updated_at=at,
+        )
+        session.add(deal)
+        await session.flush()
+        await record_stage_change(session, workspace_id=workspace_id, deal_id=deal.id, team_id=deal.team_id, from_stage=None,
+                                  to_stage=Stage.LEAD, status=DealStatus.OPEN, actor_id=owner.id, at=at)
+        for step in range(rng.randint(0, 4)):
+            nxt = at + timedelta(days=rng.randint(2, 12), hours=rng.randint(0, 8))
+            if nxt >= now:
+                break
+            at = nxt
+            await record_stage_change(session, workspace_id=workspace_id, deal_id=deal.id, team_id=deal.team_id, from_stage=stages[step],
+                                      to_stage=stages[step + 1], status=DealStatus.OPEN, actor_id=owner.id, at=at)
+            deal.stage, deal.stage_entered_at = stages[step + 1], at
+        close = at + timedelta(days=rng.randint(1, 10))
+        if close < now and stages.index(deal.stage) >= 3 and rng.random() < 0.6:
+            deal.status, deal.won_at = DealStatus.WON, close
+        elif close < now and rng.random() < 0.15:
+            deal.status, deal.lost_at = DealStatus.LOST, close
+        if deal.status != DealStatus.OPEN:
+            await record_stage_change(session, workspace_id=workspace_id, deal_id=deal.id, team_id=deal.team_id, from_stage=deal.stage,
+                                      to_stage=deal.stage, status=deal.status, actor_id=owner.id, at=close)
+        session.add(deal)
+        if rng.random() < 0.7:
+            session.add(Activity(workspace_id=workspace_id, member_id=owner.id, customer_id=customer.id, deal_id=deal.id,
+                                 kind=rng.choice(list(ActivityKind)), effective=rng.random() < 0.7, occurred_at=at))
+        if rng.random() < 0.3:
+            session.add(Expense(workspace_id=workspace_id, member_id=owner.id, deal_id=deal.id, amount=rng.randint(200, 3000) * 100,
+                                category="travel", spent_on=at.date()))
+    await session.flush()
+    return count
