@@ -19,6 +19,8 @@ class Post:
     `channel` is a channel id, or a user id for a DM. `files` are uploaded into the post's
     thread after it is sent: dicts with ``filename``, ``title`` and ``content`` (bytes).
     A post not sent by `expires_at` is skipped and logged (its moment has passed).
+    A post with `skip` set is only a marker: the recipient and period were considered and
+    there is nothing to send. It is stored as skipped, so later ticks do not compose it again.
     """
 
     workspace_id: int
@@ -30,6 +32,7 @@ class Post:
     not_before: datetime
     expires_at: datetime | None = None
     files: list[dict[str, Any]] = field(default_factory=list)
+    skip: bool = False
 
 
 # A job's composer: given the moment the clock says it is, the posts that are due then.

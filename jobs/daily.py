@@ -56,16 +56,20 @@ async def compose(deps, session: AsyncSession, *, now: datetime) -> list[Post]:
     with _no_collector_pauses():
         for p in await load_priorities(session, recipients=recipients, now=now):
             r = p.recipient
+            key = daily_key(r.slack_team_id, r.member.slack_user_id, r.today)
             if not p.actionable and r.schedule.daily_skip_empty:
+                # A marker row: the next ticks of this morning need not look at this rep again.
                 skipped += 1
+                posts.append(Post(workspace_id=r.workspace_id, key=key, job=JOB, channel=r.member.slack_user_id, text="", blocks=[],
+                                  not_before=r.not_before, expires_at=r.expires_at, skip=True))
                 continue
             loc = deps.i18n.get(r.member.locale)
             f = formats.get(loc.language) or formats.setdefault(loc.language, Formats(loc))
             text, blocks = build_priorities(p, loc, f)
             posts.append(Post(
-                workspace_id=r.workspace_id, key=daily_key(r.slack_team_id, r.member.slack_user_id, r.today), job=JOB,
+                workspace_id=r.workspace_id, key=key, job=JOB,
                 channel=r.member.slack_user_id, text=text, blocks=blocks, not_before=r.not_before, expires_at=r.expires_at,
             ))
     if posts or skipped:
-        log.info("daily at %s: %d morning DMs, %d reps with nothing to do", now.isoformat(), len(posts), skipped)
+        log.info("daily at %s: %d morning DMs, %d reps with nothing to do", now.isoformat(), len(posts) - skipped, skipped)
     return posts

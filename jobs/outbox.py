@@ -94,7 +94,7 @@ async def enqueue(session: AsyncSession, posts: Sequence[Post]) -> int:
                 "job": p.job,
                 "channel": p.channel,
                 "payload": encode_payload(p),
-                "status": OutboxStatus.PENDING,
+                "status": OutboxStatus.SKIPPED if p.skip else OutboxStatus.PENDING,
                 "attempts": 0,
                 "not_before": p.not_before,
                 "expires_at": p.expires_at,

@@ -78,8 +78,10 @@ async def run_job(
         if dry_run:
             await session.rollback()  # a dry run changes nothing, whatever the composer touched
         else:
-            new = await enqueue(session, posts)
+            new = await enqueue(session, [p for p in posts if not p.skip])
+            await enqueue(session, [p for p in posts if p.skip])
             await session.commit()
+    posts = [p for p in posts if not p.skip]  # markers of "nothing to send" are stored, never shown or sent
     if dry_run:
         for post in posts:
             print(render_post(post), end="\n\n", file=out)

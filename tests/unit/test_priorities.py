@@ -10,7 +10,7 @@ from sqlalchemy import event, select
 from bot.blocks.kit import MESSAGE_MAX_BLOCKS
 from bot.blocks.priorities import build_priorities
 from bot.i18n import I18n
-from bot.models import Customer, Deal, DealStatus, Leave, OutboxMessage, Priority, Role, Stage, Target, Task, TaskStatus
+from bot.models import Customer, Deal, DealStatus, Leave, OutboxMessage, OutboxStatus, Priority, Role, Stage, Target, Task, TaskStatus
 from bot.services.errors import PermissionDenied, ServiceError
 from bot.services.leave import record_leave
 from bot.services.priorities import (
@@ -157,12 +157,18 @@ async def test_nothing_actionable_means_no_dm_unless_the_team_wants_one(session)
     await member(session, ws, "UIDLE", role=Role.REP, team=t, tz=SH)
     await session.commit()
     now = datetime(2027, 3, 1, 1, 0, tzinfo=timezone.utc)  # Monday 09:00 in Shanghai
-    assert await compose(FakeDeps(), session, now=now) == []
+    [marker] = await compose(FakeDeps(), session, now=now)
+    assert marker.skip and marker.channel == "UIDLE" and marker.blocks == []
+    await enqueue(session, [marker])
+    await session.commit()
+    row = (await session.execute(select(OutboxMessage))).scalar_one()
+    assert row.status == OutboxStatus.SKIPPED  # stored, never sent
+    assert await compose(FakeDeps(), session, now=now + timedelta(minutes=5)) == []  # later ticks leave the settled rep alone
     t.daily_skip_empty = False
     session.add(t)
     await session.commit()
-    [post] = await compose(FakeDeps(), session, now=now)
-    assert post.channel == "UIDLE" and "Nothing urgent today" in str(post.blocks)
+    [post] = await compose(FakeDeps(), session, now=now + timedelta(days=1))
+    assert not post.skip and post.channel == "UIDLE" and "Nothing urgent today" in str(post.blocks)
 
 
 async def test_contents_order_counts_attainment_and_stale_deals(session):
