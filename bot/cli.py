@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     quiet_logs = args.command in ("demo", "import", "export") and not args.verbose
     level = logging.DEBUG if args.verbose else logging.WARNING if quiet_logs else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # its per-plugin lines say nothing to an operator
     try:
         if args.command == "demo":
             from bot.demo import run_demo
