@@ -25,6 +25,13 @@ def _parser() -> argparse.ArgumentParser:
     jobs_run.add_argument("name", help="the job (daily, weekly, monthly, surveys, ...)")
     jobs_run.add_argument("--at", default=None, help="the clock's time, with its offset: 2027-03-01T08:30+08:00 (default: now)")
     jobs_run.add_argument("--dry-run", action="store_true", help="print the posts as text and send nothing")
+    outbox = sub.add_parser("outbox", help="review scheduled posts whose outcome is unknown, or that are dead")
+    outbox_sub = outbox.add_subparsers(dest="outbox_command", required=True)
+    review = outbox_sub.add_parser("list", help="list the posts to review (unknown and dead by default)")
+    review.add_argument("--status", action="append", choices=["unknown", "dead", "pending", "skipped"], help="only these statuses (repeatable)")
+    mark = outbox_sub.add_parser("mark", help="settle a post: sent (it did arrive) or pending (send it again)")
+    mark.add_argument("key", help="the post's key, as `outbox list` shows it")
+    mark.add_argument("to", choices=["sent", "pending"])
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="apply migrations up to the newest")
     demo = sub.add_parser("demo", help="play the offline demo on a fresh SQLite file and the local Slack stand-in")
@@ -69,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_clock(settings))
         if args.command == "jobs":
             return asyncio.run(_jobs_run(settings, name=args.name, at=args.at, dry_run=args.dry_run))
+        if args.command == "outbox":
+            return asyncio.run(_outbox(settings, args))
         if args.command == "import":
             from bot.csvio.command import run_import
 
@@ -212,5 +221,28 @@ async def _jobs_run(settings: Settings, *, name: str, at: str | None, dry_run: b
     db = await _prepare_db(settings)
     try:
         return await run_job(Deps(settings=settings, db=db), name, at=when, dry_run=dry_run, jobs=jobs, config=config)
+    finally:
+        await db.dispose()
+
+
+async def _outbox(settings: Settings, args: argparse.Namespace) -> int:
+    """`salesbot outbox list|mark`: what needs an operator, and settling it."""
+    from bot.models import OutboxStatus
+    from jobs.outbox import REVIEWABLE, resolve_for_review, rows_for_review
+
+    db = await _prepare_db(settings)
+    try:
+        async with db.session() as session:
+            if args.outbox_command == "mark":
+                if not await resolve_for_review(session, key=args.key, to=OutboxStatus(args.to)):
+                    raise ConfigError(f"no unknown or dead post has the key {args.key!r}")
+                print(f"{args.key}: {args.to}")
+                return 0
+            statuses = [OutboxStatus(s) for s in args.status] if args.status else list(REVIEWABLE)
+            rows = await rows_for_review(session, statuses=statuses)
+            for row in rows:
+                print(f"{row.status.value:<8} {row.key}  to {row.channel}  attempts {row.attempts}  due {row.not_before.isoformat()}  {row.last_error or ''}".rstrip())
+            print(f"{len(rows)} post(s) to review")
+            return 0
     finally:
         await db.dispose()

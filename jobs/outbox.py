@@ -107,6 +107,28 @@ async def enqueue(session: AsyncSession, posts: Sequence[Post]) -> int:
     return new
 
 
+REVIEWABLE = (OutboxStatus.UNKNOWN, OutboxStatus.DEAD)
+
+
+async def rows_for_review(session: AsyncSession, *, statuses: Sequence[OutboxStatus] = REVIEWABLE, limit: int = 200) -> list[OutboxMessage]:
+    """Posts an operator should look at (by default: outcome unknown, or dead), oldest first."""
+    q = select(OutboxMessage).where(OutboxMessage.status.in_(list(statuses))).order_by(OutboxMessage.not_before, OutboxMessage.id).limit(limit)
+    return list((await session.execute(q)).scalars())
+
+
+async def resolve_for_review(session: AsyncSession, *, key: str, to: OutboxStatus) -> bool:
+    """Settle an unknown or dead post: `sent` (it did arrive) or `pending` (send it again, attempts reset)."""
+    if to not in (OutboxStatus.SENT, OutboxStatus.PENDING):
+        raise ValueError("a reviewed post becomes sent or pending")
+    values: dict = {"status": to, "claimed_by": None, "claimed_at": None, "sending_started_at": None}
+    if to == OutboxStatus.PENDING:
+        values.update(attempts=0, not_before=utcnow(), expires_at=None)
+    result = await session.execute(
+        update(OutboxMessage).where(OutboxMessage.key == key, OutboxMessage.status.in_(list(REVIEWABLE))).values(**values)
+    )
+    return result.rowcount == 1
+
+
 async def status_counts(session: AsyncSession, keys: Sequence[str]) -> dict[OutboxStatus, int]:
     """How many of the given keys' rows are in each status (keys not in the outbox are not counted)."""
     counts: dict[OutboxStatus, int] = {}

@@ -200,3 +200,41 @@ async def test_jobs_run_dry_run_prints_and_sends_nothing(db, session):
     assert "test.fanout:1:UF1:2027-03-01 → UF1" in printed and "Good morning, UF2" in printed
     assert "2 posts (dry run, nothing sent)" in printed
     assert await rows(db) == {}
+
+
+async def test_an_operator_settles_unknown_and_dead_posts(db, tmp_path):
+    """`salesbot outbox list` shows what needs review; `mark` settles it as sent or sends it again."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sqlalchemy import select
+
+    from bot.models import OutboxMessage, OutboxStatus, Workspace, utcnow
+
+    async with db.session() as s:
+        ws = Workspace(slack_team_id="TOPS", name="Ops")
+        s.add(ws)
+        await s.flush()
+        for key, status in (("daily:a", OutboxStatus.UNKNOWN), ("daily:b", OutboxStatus.DEAD), ("daily:c", OutboxStatus.SENT)):
+            s.add(OutboxMessage(workspace_id=ws.id, key=key, job="daily", channel="U1", payload="{}", status=status,
+                                attempts=3, not_before=utcnow(), last_error="boom" if status == OutboxStatus.DEAD else None))
+    root = Path(__file__).resolve().parents[2]
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}, "DATABASE_URL": db.url, "PYTHONPATH": str(root)}
+
+    def salesbot(*args):
+        return subprocess.run([sys.executable, "-m", "bot", "outbox", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+
+    listed = salesbot("list")
+    assert listed.returncode == 0 and "unknown  daily:a" in listed.stdout and "dead     daily:b" in listed.stdout
+    assert "daily:c" not in listed.stdout and "2 post(s) to review" in listed.stdout
+    assert salesbot("mark", "daily:a", "sent").returncode == 0
+    assert salesbot("mark", "daily:b", "pending").returncode == 0
+    refused = salesbot("mark", "daily:c", "pending")  # a sent post is never resent by hand
+    assert refused.returncode == 2 and "no unknown or dead post" in refused.stderr
+    async with db.session() as s:
+        rows = {r.key: r for r in (await s.execute(select(OutboxMessage))).scalars()}
+    assert rows["daily:a"].status == OutboxStatus.SENT
+    assert rows["daily:b"].status == OutboxStatus.PENDING and rows["daily:b"].attempts == 0
+    assert rows["daily:c"].status == OutboxStatus.SENT
