@@ -66,3 +66,30 @@ def test_run_stops_with_one_line_and_status_2(env, variable, tmp_path):
     lines = [line for line in proc.stderr.splitlines() if line.startswith("salesbot:")]
     assert len(lines) == 1 and variable in lines[0], proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+async def test_run_uses_socket_mode_when_an_app_token_is_set(tmp_path, monkeypatch):
+    """With SLACK_APP_TOKEN, `run` hands the Bolt app to Socket Mode instead of serving HTTP (Slack itself is out of reach here)."""
+    import slack_bolt.adapter.socket_mode.async_handler as socket_mode
+
+    from bot import cli
+
+    started = []
+
+    class FakeSocketModeHandler:
+        def __init__(self, app, app_token):
+            self.app, self.app_token = app, app_token
+
+        async def start_async(self):
+            started.append(self)
+
+    def no_http(*_a, **_k):
+        raise AssertionError("HTTP mode started in Socket Mode")
+
+    monkeypatch.setattr(socket_mode, "AsyncSocketModeHandler", FakeSocketModeHandler)
+    monkeypatch.setattr("bot.server.BotServer", no_http)
+    settings = load_settings(SLACK_BOT_TOKEN="xoxb-1", SLACK_APP_TOKEN="xapp-1-test", DATABASE_URL=f"sqlite:///{tmp_path / 'sm.db'}")
+    settings.require_for_run()
+    assert await cli._run(settings, scheduler=False) == 0
+    [handler] = started
+    assert handler.app_token == "xapp-1-test" and handler.app is not None
