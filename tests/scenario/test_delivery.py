@@ -199,8 +199,11 @@ async def test_rate_limits_and_server_errors_deliver_once_within_budget(db, slac
     assert limited and failed  # both kinds of trouble really happened
     # 500s are counted as attempts, 429s are not.
     assert sum(r.attempts for r in await outbox(db)) == len(failed)
-    # Every request counts against the budget, retries and refused ones included.
-    assert within_budget([c.at for c in calls], rate=1200 / 60, burst=5)
+    # Every request counts against the budget, retries and refused ones included. The times are
+    # taken where the stand-in handles each request, in this same event loop: a busy loop can
+    # bunch requests that left well spaced, so the workspace check allows 150 ms of that (a
+    # sender without a budget would still overrun it many times over: 40 posts in well under 1 s).
+    assert within_budget([c.at for c in calls], rate=1200 / 60, burst=5, slack_s=0.15)
     by_channel: dict[str, list[float]] = {}
     for c in calls:
         by_channel.setdefault(c.args["channel"], []).append(c.at)
