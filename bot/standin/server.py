@@ -35,33 +35,8 @@ MODAL_STACK_DEPTH = 3  # the opened view plus at most two pushed ones
 # Fields Slack accepts as JSON-encoded strings inside form bodies.
 _JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata", "options", "option_groups")
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-_INTERACTIVE = frozenset(
-    {
-        "button",
-        "overflow",
-        "static_select",
-        "multi_static_select",
-        "external_select",
-        "multi_external_select",
-        "users_select",
-        "multi_users_select",
-        "conversations_select",
-        "multi_conversations_select",
-        "channels_select",
-        "multi_channels_select",
-        "checkboxes",
-        "radio_buttons",
-        "datepicker",
-        "timepicker",
-        "datetimepicker",
-        "plain_text_input",
-        "number_input",
-        "email_text_input",
-        "url_text_input",
-        "rich_text_input",
-        "file_input",
-    }
-)
+# Elements that carry an action_id: whatever the validator accepts in actions and input blocks.
+_INTERACTIVE = limits._ACTIONS_ELEMENTS | limits._INPUT_ELEMENTS
 
 
 @dataclass
