@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 
+from bot.db import open_database
 from bot.settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("salesbot")
@@ -109,31 +110,13 @@ async def _db_upgrade(settings: Settings) -> int:
     return 0
 
 
-async def _prepare_db(settings: Settings):
-    """Open the database; the embedded SQLite default upgrades itself, PostgreSQL must be upgraded first."""
-    from bot.db import Database, is_at_head
-
-    db = Database(settings.database_url)
-    try:
-        if settings.is_sqlite:
-            await db.upgrade()
-        elif not await is_at_head(db):
-            raise ConfigError("the database schema is not up to date: run `salesbot db upgrade` (the release step) first.")
-    except ConfigError:
-        await db.dispose()
-        raise
-    except Exception as exc:
-        await db.dispose()
-        raise ConfigError(f"cannot open DATABASE_URL: {type(exc).__name__}: {exc}".splitlines()[0]) from None
-    return db
-
-
 async def _run(settings: Settings, *, scheduler: bool) -> int:
     """Serve Slack until interrupted."""
-    from bot.app import Deps, build_app
+    from bot.deps import Deps
+    from bot.app import build_app
     from bot.server import BotServer, build_web_app
 
-    db = await _prepare_db(settings)
+    db = await open_database(settings)
     deps = Deps(settings=settings, db=db)
     app = build_app(deps)
     clockwork = None
@@ -179,10 +162,10 @@ async def _clock(settings: Settings) -> int:
     """The scheduler and outbox sender alone (the Procfile's `clock`), until SIGTERM or SIGINT."""
     import signal
 
-    from bot.app import Deps
+    from bot.deps import Deps
     from jobs.scheduler import build_clockwork
 
-    db = await _prepare_db(settings)
+    db = await open_database(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -202,7 +185,7 @@ async def _clock(settings: Settings) -> int:
 
 async def _jobs_run(settings: Settings, *, name: str, at: str | None, dry_run: bool) -> int:
     """`salesbot jobs run NAME`: one job at --at, printed (--dry-run) or delivered through the outbox."""
-    from bot.app import Deps
+    from bot.deps import Deps
     from bot.models import utcnow
     from jobs.outbox import SenderConfig
     from jobs.registry import UnknownJob, load_jobs
@@ -218,7 +201,7 @@ async def _jobs_run(settings: Settings, *, name: str, at: str | None, dry_run: b
     if not dry_run:
         _require_bot_token(settings)
     config = None if dry_run else _configured(SenderConfig.from_env)
-    db = await _prepare_db(settings)
+    db = await open_database(settings)
     try:
         return await run_job(Deps(settings=settings, db=db), name, at=when, dry_run=dry_run, jobs=jobs, config=config)
     finally:
@@ -230,7 +213,7 @@ async def _outbox(settings: Settings, args: argparse.Namespace) -> int:
     from bot.models import OutboxStatus
     from jobs.outbox import REVIEWABLE, resolve_for_review, rows_for_review
 
-    db = await _prepare_db(settings)
+    db = await open_database(settings)
     try:
         async with db.session() as session:
             if args.outbox_command == "mark":

@@ -12,6 +12,7 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot import MIGRATIONS_DIR
+from bot.settings import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -102,3 +103,20 @@ async def is_at_head(db: Database) -> bool:
     async with db.engine.connect() as conn:
         current = await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
     return current == head
+
+
+async def open_database(settings: Settings) -> Database:
+    """Open the database; the embedded SQLite default upgrades itself, PostgreSQL must be upgraded first."""
+    db = Database(settings.database_url)
+    try:
+        if settings.is_sqlite:
+            await db.upgrade()
+        elif not await is_at_head(db):
+            raise ConfigError("the database schema is not up to date: run `salesbot db upgrade` (the release step) first.")
+    except ConfigError:
+        await db.dispose()
+        raise
+    except Exception as exc:
+        await db.dispose()
+        raise ConfigError(f"cannot open DATABASE_URL: {type(exc).__name__}: {exc}".splitlines()[0]) from None
+    return db

@@ -11,7 +11,8 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from bot.app import Deps, build_app
+from bot.deps import Deps
+from bot.app import build_app
 from bot.db import Database
 from bot.seed import PEOPLE, seed_team
 from bot.services.actors import resolve_actor, safe_zone
@@ -19,7 +20,7 @@ from bot.services.tasks import task_events
 from bot.server import BotServer, build_web_app, settle_listeners
 from bot.settings import load_settings
 from bot.standin import SlackDriver, SlackStandIn, blocks_to_text, view_to_text
-from handlers import ids
+from bot.blocks import ids
 
 TEAM_ID = "T0DEMO"
 MANAGER, REP, REP_ZH = "UMANAGER", "UREP1", "UREP2"

@@ -15,7 +15,7 @@ from bot.i18n import I18n
 from bot.models import Member
 from bot.services.actors import Actor
 from bot.services.tasks import TaskRow, get_task_row, home_overview, list_my_tasks
-from bot.app import dm_channel
+from bot.slackapi import dm_channel
 
 log = logging.getLogger(__name__)
 

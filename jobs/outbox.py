@@ -208,7 +208,7 @@ class SenderConfig:
 def make_sender_client(settings: Settings, config: SenderConfig) -> AsyncWebClient:
     """A Web API client for the sender, with no automatic retries at all.
 
-    The bot's own client (bot.app.make_client) retries 429s and dropped connections by itself.
+    The bot's own client (bot.slackapi.make_client) retries 429s and dropped connections by itself.
     The sender must not: a hidden 429 retry would spend budget the sender does not see, and
     slack_sdk's default connection-error retry would resend a chat.postMessage that may
     already have been posted. The sender decides every retry itself.

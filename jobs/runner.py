@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from bot.app import Deps
+from bot.deps import Deps
 from sqlalchemy import select
 
 from bot.models import OutboxMessage, OutboxStatus
-from bot.standin.render import blocks_to_text
+from bot.render import blocks_to_text
 from jobs.base import Composer, Post
 from jobs.outbox import NOTICE_JOB, Sender, SenderConfig, enqueue, make_sender_client
 from jobs.registry import get_job

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.app import Deps
+from bot.deps import Deps
 from jobs.base import Composer
 from jobs.outbox import Sender, SenderConfig, enqueue, make_sender_client
 from jobs.registry import load_jobs

@@ -21,7 +21,7 @@ def _fetcher(deps) -> ProfileFetcher | None:
     """users.info through the bot's client, when a token is configured (a dry run may have none)."""
     if not deps.settings.slack_bot_token:
         return None
-    from bot.app import make_client, profile_fetcher  # the composer needs Slack only to learn a contact's language
+    from bot.slackapi import make_client, profile_fetcher  # the composer needs Slack only to learn a contact's language
 
     return profile_fetcher(make_client(deps.settings))
 

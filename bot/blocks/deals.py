@@ -14,7 +14,7 @@ from bot.services.actors import safe_zone
 from bot.services.deals import DealView, next_stage
 from bot.services.playbooks import Checklist
 from bot.text import SlackSafe, escape
-from handlers import ids
+from bot.blocks import ids
 
 STATUS_KEYS = {DealStatus.OPEN: "deal.status.open", DealStatus.WON: "deal.status.won", DealStatus.LOST: "deal.status.lost"}
 KIND_KEYS = {

@@ -11,7 +11,7 @@ from bot.i18n import Localizer
 from bot.models import Priority, Segment, Stage
 from bot.services.matching import MatchResult, Reason
 from bot.text import SlackSafe, escape, mention
-from handlers import ids
+from bot.blocks import ids
 
 TITLE_MAX = 200
 

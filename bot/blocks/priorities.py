@@ -14,7 +14,7 @@ from bot.blocks.kit import actions, button, context, fallback_text, header, sect
 from bot.i18n import Localizer
 from bot.services.priorities import Priorities, PriorityTask, StaleItem
 from bot.text import SlackSafe, escape
-from handlers import ids
+from bot.blocks import ids
 
 _PRIORITY_ICON = {1: ":red_circle:", 2: ":large_yellow_circle:", 3: ":white_circle:"}
 PACE_KEYS = {"ahead": "daily.pace.ahead", "on_track": "daily.pace.on_track", "behind": "daily.pace.behind"}

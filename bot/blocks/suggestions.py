@@ -9,7 +9,7 @@ from bot.i18n import Localizer
 from bot.models import SuggestionStatus
 from bot.services.suggestions import TEXT_MAX, SuggestionRow
 from bot.text import mention
-from handlers import ids
+from bot.blocks import ids
 
 # What each decision button sets, and the catalog texts that go with it.
 DECISION_BUTTONS = (

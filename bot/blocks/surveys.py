@@ -10,7 +10,7 @@ from bot.blocks.kit import actions, button, context, fallback_text, input_block,
 from bot.i18n import Localizer
 from bot.services.surveys import COMMENT_MAX, SCORES, SurveyContext
 from bot.text import mention
-from handlers import ids
+from bot.blocks import ids
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from bot.i18n import Localizer
 from bot.periods import WEEK, Period, parse_period
 from bot.services.targets import DIMENSIONS, SetResult, SplitResult, TargetLine, TargetView
 from bot.text import SlackSafe, escape, mention
-from handlers import ids
+from bot.blocks import ids
 
 BAR_CELLS = 10
 # Keys a split modal can show: one input block each, inside the view's 100 blocks and the

@@ -10,7 +10,7 @@ from bot.i18n import Localizer
 from bot.models import TaskStatus
 from bot.services.tasks import TaskFilter, TaskPage, TaskRow
 from bot.text import SlackSafe
-from handlers import ids
+from bot.blocks import ids
 
 PAGE_SIZE = 10  # 2 blocks a task keeps a page far below the 50-block message limit
 

@@ -11,7 +11,7 @@ from bot.i18n import Localizer
 from bot.models import SalesTeam
 from bot.text import SlackSafe
 from bot.services.team_settings import TeamSchedule, TeamSettingsDraft, draft_from_team, pct_text
-from handlers import ids
+from bot.blocks import ids
 
 # Service field names → the modal's block ids, so an error shows under the right field.
 FIELD_BLOCKS = {

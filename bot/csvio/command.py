@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from bot.db import open_database
 from bot.csvio.exporter import export_rows, to_csv
 from bot.csvio.importer import import_csv
 from bot.csvio.progress import ProgressBar
@@ -60,11 +61,9 @@ def _read(path: str) -> bytes:
 
 async def run_import(settings: Settings, *, kind: str, path: str, workspace: str | None, team: str | None) -> int:
     """Import FILE; 0 when written, 1 with a report naming each bad line and column (nothing written)."""
-    from bot.cli import _prepare_db  # the CLI owns opening the database
-
     data = _read(path)
     loc = I18n().get("en-US")
-    db = await _prepare_db(settings)
+    db = await open_database(settings)
     bar = ProgressBar(f"importing {kind}", 2 * count_lines(data))
     try:
         async with db.sessionmaker() as session:
@@ -98,9 +97,7 @@ async def run_import(settings: Settings, *, kind: str, path: str, workspace: str
 
 async def run_export(settings: Settings, *, kind: str, out: str | None, workspace: str | None) -> int:
     """Write a kind as CSV to --out, or to stdout."""
-    from bot.cli import _prepare_db
-
-    db = await _prepare_db(settings)
+    db = await open_database(settings)
     try:
         async with db.sessionmaker() as session:
             ws = await choose_workspace(session, slack_team_id=workspace, create=False)

@@ -2,7 +2,7 @@
 
 from bot.standin.driver import Reply, SlackDriver
 from bot.standin.limits import validate_blocks, validate_message_args, validate_view
-from bot.standin.render import blocks_to_text, view_to_text
+from bot.render import blocks_to_text, view_to_text
 from bot.standin.server import Call, SlackStandIn
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import ids
+from bot.blocks import ids
 from handlers.actions.assign_refresh import handle_assign_refresh
 from handlers.actions.customer_search import handle_customer_search
 from handlers.actions.priorities_buttons import handle_daily_done, handle_daily_see_all, handle_daily_snooze

@@ -7,11 +7,11 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot.app import turn
+from bot.unit import turn
 from bot.blocks.modals import AssignPrefill, build_assign_modal, customer_options
 from bot.models import Segment
 from bot.services import matching
-from handlers import ids
+from bot.blocks import ids
 from handlers.views.state import enum_or, element, metadata, selected_users, selected_value, text_value
 
 log = logging.getLogger(__name__)

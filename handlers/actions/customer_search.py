@@ -1,6 +1,6 @@
 """Options for the customer picker in the assign modal."""
 
-from bot.app import turn
+from bot.unit import turn
 from bot.blocks.modals import customer_options
 from bot.services.tasks import search_customers
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.app import turn
+from bot.unit import turn
 from bot.blocks.deals import DealRef, build_deal_card, build_deal_modal, build_log_modal
 from bot.models import DealStatus
 from bot.services import deals

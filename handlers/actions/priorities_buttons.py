@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.app import turn
+from bot.unit import turn
 from bot.blocks.priorities import build_priorities
 from bot.blocks.tasks import PAGE_SIZE, build_task_list
 from bot.services import priorities, tasks

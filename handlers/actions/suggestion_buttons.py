@@ -6,7 +6,8 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot.app import dm_channel, turn
+from bot.slackapi import dm_channel
+from bot.unit import turn
 from bot.blocks.suggestions import ACTION_STATUS, build_decision_notice, build_suggestion_list
 from bot.services import suggestions
 from bot.services.errors import NotFound

@@ -6,7 +6,7 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot.app import dm_channel, profile_fetcher
+from bot.slackapi import dm_channel, profile_fetcher
 from bot.blocks.surveys import SurveyRef, build_comment_modal, build_low_score_alert, build_rep_notice, build_survey_answered, build_survey_closed
 from bot.blocks.tasks import build_notice
 from bot.services import surveys

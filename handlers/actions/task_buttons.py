@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.app import turn
+from bot.unit import turn
 from bot.blocks.modals import build_note_modal
 from bot.blocks.refs import Surface, TaskRef
 from bot.services import tasks

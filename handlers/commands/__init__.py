@@ -2,7 +2,7 @@
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import ids
+from bot.blocks import ids
 from handlers.commands.assign import handle_assign
 from handlers.commands.deal import handle_deal
 from handlers.commands.expense import handle_expense

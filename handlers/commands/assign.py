@@ -1,6 +1,6 @@
 """/assign: open the assign modal for managers."""
 
-from bot.app import turn
+from bot.unit import turn
 from bot.blocks.modals import AssignPrefill, build_assign_modal
 from bot.parsing import parse_assign
 from bot.services.tasks import require_assigner

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.app import Turn
+from bot.unit import Turn
 from bot.blocks.team_settings import build_config_modal, build_config_show
 from bot.services.team_settings import team_for_config
 

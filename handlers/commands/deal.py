@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.app import turn
+from bot.unit import turn
 from bot.blocks.deals import build_deal_modal, build_playbook
 from bot.i18n import LANGUAGES
 from bot.models import Stage

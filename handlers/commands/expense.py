@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.app import turn
+from bot.unit import turn
 from bot.blocks.deals import expense_saved
 from bot.blocks.tasks import build_notice
 from bot.parsing import unescape

@@ -1,6 +1,6 @@
 """/kpi: KPIs of the caller, of one rep or of the team, for a period (default: the current month)."""
 
-from bot.app import turn
+from bot.unit import turn
 from bot.blocks.analytics import build_kpi
 from bot.parsing import ParseError, mention_id, split_words, unescape
 from bot.services.analytics import kpi_report

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.app import turn
+from bot.unit import turn
 from bot.blocks.deals import build_log_modal
 from bot.parsing import unescape
 from bot.services import deals

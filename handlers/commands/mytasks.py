@@ -1,6 +1,6 @@
 """/mytasks: the rep's own tasks as an ephemeral, paginated list."""
 
-from bot.app import turn
+from bot.unit import turn
 from bot.blocks.tasks import PAGE_SIZE, build_task_list
 from bot.parsing import parse_mytasks
 from bot.services.tasks import list_my_tasks

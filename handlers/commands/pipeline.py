@@ -1,6 +1,6 @@
 """/pipeline: the team's pipeline for a period (default: the current quarter)."""
 
-from bot.app import turn
+from bot.unit import turn
 from bot.blocks.analytics import build_pipeline
 from bot.parsing import ParseError, split_words, unescape
 from bot.services.analytics import pipeline_report

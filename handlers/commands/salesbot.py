@@ -1,12 +1,12 @@
 """/salesbot: help, the roster and roster changes."""
 
-from bot.app import turn
+from bot.unit import turn
 from bot.blocks.roster import build_help, build_roster
 from bot.blocks.tasks import build_notice
 from bot.parsing import parse_salesbot
 from bot.services import leave, roster
 from bot.services.actors import refresh_profile
-from bot.app import profile_fetcher
+from bot.slackapi import profile_fetcher
 from bot.text import mention
 from handlers.commands.config import open_config, show_config
 from handlers.commands.salesbot_export import send_export

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.app import Turn, dm_channel
+from bot.unit import Turn
+from bot.slackapi import dm_channel
 from bot.blocks.tasks import build_notice
 from bot.csvio.exporter import export_for
 

@@ -1,6 +1,6 @@
 """/suggest: open the suggestion modal, or list the new suggestions for managers."""
 
-from bot.app import turn
+from bot.unit import turn
 from bot.blocks.suggestions import build_suggest_modal, build_suggestion_list
 from bot.parsing import parse_suggest
 from bot.services.suggestions import list_new_suggestions

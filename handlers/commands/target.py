@@ -1,6 +1,6 @@
 """/target: set, split and show a team's sales targets."""
 
-from bot.app import turn
+from bot.unit import turn
 from bot.blocks.targets import build_set_confirmation, build_split_confirmation, build_split_modal, build_target_view
 from bot.blocks.tasks import build_notice
 from bot.services import targets

@@ -1,6 +1,6 @@
 """The App Home tab."""
 
-from bot.app import turn
+from bot.unit import turn
 from bot.surfaces import publish_home
 
 

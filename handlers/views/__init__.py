@@ -2,7 +2,7 @@
 
 from slack_bolt.async_app import AsyncApp
 
-from handlers import ids
+from bot.blocks import ids
 from handlers.views.assign_submit import handle_assign_submission
 from handlers.views.deal_submit import handle_deal_submission
 from handlers.views.log_submit import handle_log_submission

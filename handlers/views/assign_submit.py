@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.app import turn
+from bot.unit import turn
 from bot.blocks.tasks import build_assigned_confirmation
 from bot.models import Priority, Segment, Stage
 from bot.services import tasks
 from bot.services.errors import ValidationFailed
 from bot.surfaces import publish_homes, send_task_cards
-from handlers import ids
+from bot.blocks import ids
 from handlers.replies import direct_message, view_error
 from handlers.views.state import enum_or, metadata, selected_date, selected_users, selected_value, text_value
 

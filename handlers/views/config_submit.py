@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.app import turn
+from bot.unit import turn
 from bot.blocks.tasks import build_notice
 from bot.blocks.team_settings import FIELD_BLOCKS, build_config_show
 from bot.services.errors import NotFound, ValidationFailed
 from bot.services.team_settings import TeamSettingsDraft, update_team_settings
-from handlers import ids
+from bot.blocks import ids
 from handlers.replies import direct_message, view_error
 from handlers.views.state import element, metadata, selected_value, text_value
 

@@ -7,7 +7,8 @@ import logging
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.app import dm_channel, turn
+from bot.slackapi import dm_channel
+from bot.unit import turn
 from bot.blocks.deals import build_deal_card
 from bot.models import DealStatus, Segment, Stage
 from bot.services import deals
@@ -15,7 +16,7 @@ from bot.services.errors import ValidationFailed
 from bot.services.tasks import members_by_ids
 from bot.surfaces import publish_homes
 from bot.text import mention
-from handlers import ids
+from bot.blocks import ids
 from handlers.replies import view_error
 from handlers.views.state import enum_or, element, metadata, selected_date, selected_value, text_value
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.app import turn
+from bot.unit import turn
 from bot.blocks.deals import activity_saved
 from bot.blocks.tasks import build_notice
 from bot.models import ActivityKind
 from bot.services import activities
 from bot.services.errors import ValidationFailed
-from handlers import ids
+from bot.blocks import ids
 from handlers.replies import direct_message, view_error
 from handlers.views.state import enum_or, metadata, selected_value, text_value
 

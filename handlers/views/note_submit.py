@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.app import turn
+from bot.unit import turn
 from bot.blocks.refs import TaskRef
 from bot.blocks.tasks import build_notice
 from bot.services import tasks
 from bot.services.errors import NotFound, ValidationFailed
-from handlers import ids
+from bot.blocks import ids
 from handlers.replies import direct_message, view_error
 from handlers.views.state import metadata, text_value
 

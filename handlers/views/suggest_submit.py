@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.app import turn
+from bot.unit import turn
 from bot.blocks.tasks import build_notice
 from bot.services.errors import ValidationFailed
 from bot.services.suggestions import create_suggestion
-from handlers import ids
+from bot.blocks import ids
 from handlers.replies import direct_message, view_error
 from handlers.views.state import element, metadata, text_value
 

@@ -7,7 +7,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.blocks.surveys import SurveyRef, build_survey_answered
 from bot.services import surveys
 from bot.services.errors import ServiceError, ValidationFailed
-from handlers import ids
+from bot.blocks import ids
 from handlers.actions.survey_buttons import notify_answer, responder_language
 from handlers.views.state import metadata, text_value
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.app import turn
+from bot.unit import turn
 from bot.blocks.targets import build_split_confirmation
 from bot.periods import PeriodError, parse_period
 from bot.services import targets
 from bot.services.errors import ServiceError
-from handlers import ids
+from bot.blocks import ids
 from handlers.replies import direct_message, view_error
 from handlers.views.state import metadata, text_value
 

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import Deps, build_app
+from bot.deps import Deps
+from bot.app import build_app
 from bot.server import BotServer, build_web_app, settle_listeners
 from bot.settings import load_settings
 from bot.standin import SlackDriver, SlackStandIn

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from bot.models import Member, Task, TaskAssignee, TaskEvent, TaskEventKind
 from bot.standin import SlackDriver, SlackStandIn
-from handlers import ids
+from bot.blocks import ids
 from tests.scenario.conftest import ADMIN, MANAGER, MANAGER_W, REP1, REP2, REP_W, REP_ZH, settle
 
 EAST = [

@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.models import Customer, Segment, Task, TaskEvent, TaskEventKind, Workspace
-from handlers import ids
+from bot.blocks import ids
 from tests.scenario.conftest import ADMIN, MANAGER, MANAGER_W, OUTSIDER, REP1, REP2, REP_W, settle
 from tests.scenario.helpers import (
     action_ids, add_to_roster, all_tasks, assign, assignees_of, both_teams, count, dm_cards, east_team, events, open_assign,

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from bot.models import Customer, Deal, DealStatus, Member, Segment, Workspace
-from handlers import ids
+from bot.blocks import ids
 from tests.scenario.conftest import MANAGER, MANAGER_W, REP1, REP2, REP_ZH, TEAM, settle
 from tests.scenario.helpers import add_to_roster, all_tasks, assignees_of, open_assign
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.models import SalesTeam
-from handlers import ids
+from bot.blocks import ids
 from tests.scenario.conftest import MANAGER, REP1
 from tests.scenario.helpers import east_team, salesbot, shown_text
 

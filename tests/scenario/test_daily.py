@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from bot.models import Leave, Task, TaskEvent, TaskEventKind, TaskStatus
-from handlers import ids
+from bot.blocks import ids
 from jobs.outbox import SenderConfig
 from jobs.registry import load_jobs
 from jobs.runner import run_job

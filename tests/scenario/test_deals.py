@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 
 from bot.models import Activity, ActivityKind, Customer, Deal, DealStageChange, DealStatus, Expense, Segment, Stage, Survey, Task
-from handlers import ids
+from bot.blocks import ids
 from tests.scenario.conftest import MANAGER, REP1, REP2, REP_ZH, settle
 from tests.scenario.helpers import action_ids, both_teams, click, count, forged_click, mytasks, shown_text
 

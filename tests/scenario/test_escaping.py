@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.models import Customer, SalesTeam
-from handlers import ids
+from bot.blocks import ids
 from tests.scenario.conftest import ADMIN, MANAGER, REP1, REP2, REP_W, settle
 from tests.scenario.helpers import (
     add_to_roster, all_tasks, click, dm_cards, east_team, mrkdwn_texts, mytasks, open_assign, salesbot,

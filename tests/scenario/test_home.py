@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.models import TaskEventKind, TaskStatus
-from handlers import ids
+from bot.blocks import ids
 from tests.scenario.conftest import MANAGER, OUTSIDER, REP1, REP2, settle
 from tests.scenario.helpers import (
     all_tasks, assign, button_value, click, dm_cards, east_team, events, shown_text, task_by_title, task_ids,

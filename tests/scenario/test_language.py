@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from handlers import ids
+from bot.blocks import ids
 from tests.scenario.conftest import MANAGER, REP1, REP2, REP_ZH, settle
 from tests.scenario.helpers import assign, button_value, click, dm_cards, east_team, mytasks, salesbot, shown_text, task_by_title
 

@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 
 from bot.models import TaskEventKind, TaskStatus
-from handlers import ids
+from bot.blocks import ids
 from tests.scenario.conftest import MANAGER, REP1, REP2, settle
 from tests.scenario.helpers import (
     action_ids, all_tasks, assign, button_value, click, dm_cards, east_team, events, mytasks, shown_text, task_by_title,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.models import Member, TaskEventKind, TaskStatus
-from handlers import ids
+from bot.blocks import ids
 from tests.scenario.conftest import MANAGER, MANAGER_W, OUTSIDER, REP1, REP2
 from tests.scenario.helpers import (
     action_ids, all_tasks, assign, both_teams, dm_cards, forged_click, events, mytasks, shown_text,

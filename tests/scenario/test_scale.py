@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.models import Customer, Member, Segment, Task, TaskAssignee, TaskStatus, Workspace
-from handlers import ids
+from bot.blocks import ids
 from tests.scenario.conftest import MANAGER, REP1, REP2, settle
 from tests.scenario.helpers import button_value, click, east_team, mytasks, shown_text, task_ids
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.models import Suggestion, SuggestionStatus
-from handlers import ids
+from bot.blocks import ids
 from tests.scenario.conftest import MANAGER, REP1, REP2
 from tests.scenario.helpers import click, dm_cards, east_team, shown_text
 

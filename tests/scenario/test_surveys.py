@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.app import make_client
+from bot.slackapi import make_client
 from bot.models import Customer, Member, SalesTeam, Survey, SurveyStatus, Workspace
 from bot.services import surveys as svc
-from handlers import ids
+from bot.blocks import ids
 from jobs import surveys as job
 from tests.scenario.conftest import MANAGER, REP1, settle
 from tests.scenario.helpers import click, dm_cards, east_team, shown_text

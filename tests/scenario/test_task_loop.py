@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.models import TaskEventKind, TaskStatus
-from handlers import ids
+from bot.blocks import ids
 from tests.scenario.conftest import MANAGER, REP1, REP2, REP_ZH, settle
 from tests.scenario.helpers import (
     all_tasks, dm_cards, east_team, events, forged_click, mytasks, open_assign, roster, shown_text,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.standin.render import blocks_to_text, view_to_text
+from bot.render import blocks_to_text, view_to_text
 
 
 def pt(text: str) -> dict[str, Any]:

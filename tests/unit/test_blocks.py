@@ -19,7 +19,7 @@ from bot.models import Customer, Level, Role, Segment, TaskStatus
 from bot.services.roster import RosterEntry
 from bot.services.tasks import HomeOverview, RepOverdue, TaskFilter, TaskPage
 from bot.standin.limits import validate_blocks, validate_view
-from handlers import ids
+from bot.blocks import ids
 from tests.unit import factories as f
 from tests.unit.factories import TODAY
 

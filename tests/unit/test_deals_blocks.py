@@ -11,7 +11,7 @@ from bot.models import ActivityKind, Deal, DealStatus, Stage, Task
 from bot.services.deals import DealView
 from bot.services.playbooks import Checklist
 from bot.standin.limits import validate_message_args, validate_view
-from handlers import ids
+from bot.blocks import ids
 from handlers.commands.deal import DealCommand, parse_deal_command, parse_stage
 from bot.services.errors import ServiceError
 from tests.unit import factories as f

@@ -15,7 +15,7 @@ from bot.models import Customer, Deal, DealStatus, Level, Role, Segment, TaskSta
 from bot.services.errors import NotOnRoster, PermissionDenied
 from bot.services.matching import Candidate, MatchResult, Reason, rank, score_member, suggest_assignees
 from bot.standin.limits import validate_view
-from handlers import ids
+from bot.blocks import ids
 from tests.unit import factories as f
 
 WON_AT = datetime(2031, 1, 5, tzinfo=timezone.utc)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
-from bot.app import Deps
+from bot.deps import Deps
 from bot.i18n import I18n
 from bot.models import OutboxMessage, OutboxStatus, Role
 from bot.settings import load_settings

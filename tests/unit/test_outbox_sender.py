@@ -180,7 +180,7 @@ async def test_stopping_hands_back_rows_not_started(db, session, slack, world):
 async def test_jobs_run_exits_1_when_a_post_is_dead_and_tells_the_admins(db, session, slack, world):
     import io
 
-    from bot.app import Deps
+    from bot.deps import Deps
     from jobs.runner import run_job
 
     ws, _ = world

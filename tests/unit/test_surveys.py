@@ -16,7 +16,7 @@ from bot.services.actors import SlackProfile
 from bot.services.errors import NotFound, PermissionDenied, ValidationFailed
 from bot.services.tasks import complete_task
 from bot.standin import limits
-from handlers import ids
+from bot.blocks import ids
 from jobs import surveys as job
 from tests.unit import factories as f
 

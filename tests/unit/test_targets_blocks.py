@@ -12,8 +12,8 @@ from bot.blocks.targets import bar, build_split_confirmation, build_split_modal,
 from bot.models import SalesTeam, Target
 from bot.periods import parse_period
 from bot.services.targets import SplitPart, SplitResult, TargetLine, TargetView
-from bot.standin.render import blocks_to_text
-from handlers import ids
+from bot.render import blocks_to_text
+from bot.blocks import ids
 from tests.scenario.helpers import shown_text
 from tests.unit import factories as f
 

@@ -16,7 +16,7 @@ from bot.services.team_settings import (
     TeamSchedule, TeamSettingsDraft, search_zones, team_for_config, update_team_settings, validate_settings,
 )
 from bot.standin import limits
-from handlers import ids
+from bot.blocks import ids
 from tests.unit import factories as f
 
 

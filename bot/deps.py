@@ -1,0 +1,22 @@
+"""What every listener and job needs, built once in the entry point and passed down."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.db import Database
+from bot.i18n import I18n
+from bot.models import utcnow
+from bot.settings import Settings
+
+
+@dataclass
+class Deps:
+    """Settings, the database, the catalogs and the clock shared by listeners and jobs."""
+
+    settings: Settings
+    db: Database
+    i18n: I18n = field(default_factory=I18n)
+    clock: Callable[[], datetime] = utcnow

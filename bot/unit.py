@@ -1,0 +1,53 @@
+"""The per-listener unit of work: one session, the acting member and their language."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import AsyncIterator
+
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.deps import Deps
+from bot.i18n import Localizer
+from bot.services.actors import Actor, resolve_actor
+from bot.services.errors import ServiceError
+from bot.slackapi import profile_fetcher
+
+Reply = Callable[[str], Awaitable[object]]
+
+
+@dataclass
+class Turn:
+    """One listener's unit of work: a session, the acting member and their language."""
+
+    session: AsyncSession
+    actor: Actor
+    loc: Localizer
+    now: datetime
+
+    @property
+    def today(self):
+        """The actor's local date."""
+        return self.actor.today(self.now)
+
+
+@asynccontextmanager
+async def turn(deps: Deps, client: AsyncWebClient, *, team_id: str, user_id: str, reply: Reply | None = None) -> AsyncIterator[Turn]:
+    """Open a session for the acting user; a ServiceError becomes a localized reply and a rollback."""
+    fetch = profile_fetcher(client)
+    async with deps.db.sessionmaker() as session:
+        actor = await resolve_actor(session, slack_team_id=team_id, slack_user_id=user_id, fetch_profile=fetch, admins=deps.settings.admins)
+        await session.commit()  # keep the profile even if the work below is refused
+        loc = deps.i18n.get(actor.member.locale)
+        try:
+            yield Turn(session=session, actor=actor, loc=loc, now=deps.clock())
+            await session.commit()
+        except ServiceError as exc:
+            await session.rollback()
+            if reply is None:
+                raise
+            await reply(loc.md(exc.key, **exc.params))
