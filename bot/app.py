@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.slackapi import make_client
 from handlers import register_all
+from handlers.failures import handle_error
 
 __all__ = ["Deps", "build_app"]
 
@@ -26,10 +25,7 @@ def build_app(deps: Deps, *, client: AsyncWebClient | None = None) -> AsyncApp:
         raise_error_for_unhandled_request=False,
     )
 
-    @app.error
-    async def on_error(error: Exception, body: dict, logger: logging.Logger) -> None:
-        """Log every unexpected listener failure with its traceback; users see no traceback."""
-        logger.exception("listener failed: %s (body type %s)", error, body.get("type") if isinstance(body, dict) else None)
-
+    # One place for every failure: logged with its traceback, answered in the member's language.
+    app.error(handle_error)
     register_all(app, deps)
     return app

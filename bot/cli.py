@@ -132,7 +132,7 @@ async def _run(settings: Settings, *, scheduler: bool) -> int:
             log.info("starting in Socket Mode")
             await AsyncSocketModeHandler(app, settings.slack_app_token).start_async()
         else:
-            server = BotServer(build_web_app(app, db), port=settings.port)
+            server = BotServer(build_web_app(app, db, signing_secret=settings.slack_signing_secret or ""), port=settings.port)
             await server.start()
             await asyncio.Event().wait()
     finally:

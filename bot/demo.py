@@ -74,7 +74,7 @@ async def run_demo(*, db_path: str | None = None, quiet: bool = False) -> int:
         deps = Deps(settings=settings, db=db)
         async with db.session() as session:
             counts = await seed_team(session, slack_team_id=TEAM_ID, today=deps.clock().date())
-        server = BotServer(build_web_app(build_app(deps), db), host="127.0.0.1", port=0)
+        server = BotServer(build_web_app(build_app(deps), db, signing_secret=secret), host="127.0.0.1", port=0)
         await server.start()
         story = Story(slack, quiet)
         if not quiet:

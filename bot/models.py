@@ -505,4 +505,13 @@ class ProcessedEvent(SQLModel, table=True):
     __tablename__ = "processed_event"
 
     event_id: str = Field(primary_key=True, max_length=64)
-    received_at: datetime = ts_field(default=utcnow)
+    received_at: datetime = ts_field(default=utcnow, index=True)
+
+
+class RequestSignature(SQLModel, table=True):
+    """Signatures of accepted Slack requests, kept while Slack's 5-minute window would accept a replay."""
+
+    __tablename__ = "request_signature"
+
+    signature: str = Field(primary_key=True, max_length=80)
+    expires_at: datetime = ts_field(index=True)

@@ -1,15 +1,32 @@
-"""The HTTP server: Slack's requests on POST /slack/events, health on GET /healthz."""
+"""The HTTP server: Slack's requests on POST /slack/events, health on GET /healthz.
+
+The edge checks what Bolt would otherwise trip over: the signature is verified on the raw
+bytes before anything is parsed (unsigned: 401), a signed body that is not what Slack sends
+is refused (400), and control characters are stripped from every text of the parsed body
+(PostgreSQL refuses NUL bytes) before Bolt sees it. None of these leave a traceback.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 import logging
+import re
+import time
+from typing import Any
+from urllib.parse import parse_qsl
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.request.async_internals import build_async_context
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.db import Database
+from bot.unit import AFTER_ACK
 
 log = logging.getLogger(__name__)
 
@@ -17,14 +34,80 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 # Slack's payloads are small; a larger body is not Slack and is refused before parsing.
 MAX_BODY = 1024 * 1024
+# Slack refuses to sign for longer than this; older requests are replays.
+MAX_AGE_SECONDS = 5 * 60
+# C0 controls but tab and newline, DEL, and lone surrogates (JSON can escape them; no database stores them).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
 
 
-def build_web_app(app: AsyncApp, db: Database) -> web.Application:
+class Malformed(ValueError):
+    """A signed body that is not one Slack sends."""
+
+
+def signature_ok(secret: str, raw: bytes, timestamp: str | None, signature: str | None, *, now: float | None = None) -> bool:
+    """Slack's v0 signature over the raw bytes, made within the last five minutes."""
+    if not secret or not timestamp or not signature or not (timestamp.isascii() and timestamp.isdigit()):
+        return False
+    if abs((time.time() if now is None else now) - int(timestamp)) > MAX_AGE_SECONDS:
+        return False
+    expected = hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256).hexdigest()
+    return hmac.compare_digest("v0=" + expected, signature)
+
+
+def parse_body(text: str, content_type: str | None) -> dict[str, Any]:
+    """Slack's body as a dict: JSON (events), a form with a JSON `payload` (interactivity), or a form (commands)."""
+    if not text:
+        raise Malformed("empty body")
+    try:
+        if content_type == "application/json" or text.startswith("{"):
+            body = json.loads(text)
+        else:
+            form = dict(parse_qsl(text, keep_blank_values=True))
+            body = json.loads(form["payload"]) if "payload" in form else form
+    except ValueError as exc:
+        raise Malformed(str(exc)) from None
+    if not isinstance(body, dict):
+        raise Malformed(f"a JSON {type(body).__name__}, not an object")
+    return body
+
+
+def scrub(value: Any) -> Any:
+    """The same JSON value with control characters removed from every string (tab and newline kept)."""
+    if isinstance(value, str):
+        return _CONTROL.sub("", value)
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    return value
+
+
+def bolt_request(raw: str, body: dict[str, Any], request: web.Request) -> AsyncBoltRequest:
+    """A Bolt request carrying the raw text (Bolt checks the signature again) and the clean body."""
+    req = AsyncBoltRequest(body="", query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
+    req.raw_body = raw
+    req.body = body
+    try:
+        req.context = build_async_context(AsyncBoltContext(), body)
+    except (AttributeError, TypeError, KeyError, IndexError) as exc:  # ids of the wrong shape
+        raise Malformed(f"unexpected shape: {exc}") from None
+    return req
+
+
+def build_web_app(app: AsyncApp, db: Database, *, signing_secret: str) -> web.Application:
     """The aiohttp application serving Bolt and the health check."""
 
     async def slack_events(request: web.Request) -> web.Response:
-        bolt_request = await to_bolt_request(request)
-        return await to_aiohttp_response(await app.async_dispatch(bolt_request))
+        raw = await request.read()
+        if not signature_ok(signing_secret, raw, request.headers.get("X-Slack-Request-Timestamp"), request.headers.get("X-Slack-Signature")):
+            return web.json_response({"error": "invalid request"}, status=401)
+        try:
+            text = raw.decode("utf-8")
+            req = bolt_request(text, scrub(parse_body(text, request.content_type)), request)
+        except (Malformed, UnicodeDecodeError) as exc:
+            log.warning("refused a signed request that is not Slack's: %s", exc)
+            return web.json_response({"error": "malformed request"}, status=400)
+        return await to_aiohttp_response(await app.async_dispatch(req))
 
     async def healthz(_request: web.Request) -> web.Response:
         ok = await db.ping()
@@ -55,6 +138,8 @@ async def settle_listeners(timeout: float = 10.0) -> bool:
 
 
 def _is_listener_task(task: asyncio.Task) -> bool:
+    if task.get_name() == AFTER_ACK:
+        return True
     coro = task.get_coro()
     return getattr(coro, "__qualname__", "").endswith("run_ack_function_asynchronously")
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,20 @@ from bot.services.errors import ServiceError
 from bot.slackapi import profile_fetcher
 
 Reply = Callable[[str], Awaitable[object]]
+
+# Work started after an answer was already given (an apology, a refusal sent by response_url).
+# Named so that shutdown and tests wait for it like Bolt's own listener tasks; the set holds
+# the only strong references asyncio would otherwise lack.
+AFTER_ACK = "salesbot:after-ack"
+_after_ack: set[asyncio.Task] = set()
+
+
+def after_ack(work: Coroutine) -> asyncio.Task:
+    """Run `work` in the background once the HTTP answer has gone."""
+    task = asyncio.get_running_loop().create_task(work, name=AFTER_ACK)
+    _after_ack.add(task)
+    task.add_done_callback(_after_ack.discard)
+    return task
 
 
 @dataclass

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from bot.blocks.kit import actions, button, context, fallback_text, header, input_block, modal, option, plain, section
 from bot.blocks.modals import stage_options
+from bot.blocks.refs import decode_id
 from bot.i18n import Localizer
 from bot.models import ActivityKind, Deal, DealStatus, Segment, Stage
 from bot.services.actors import safe_zone
@@ -41,7 +42,7 @@ class DealRef:
     def decode(cls, value: str) -> "DealRef":
         """Parse a value this module encoded; ValueError on anything else."""
         deal_id, stage = value.split("|")
-        return cls(int(deal_id), Stage(stage))
+        return cls(decode_id(deal_id), Stage(stage))
 
 
 def _metadata(data: dict) -> str:

@@ -7,6 +7,21 @@ from enum import Enum
 
 from bot.services.tasks import TaskFilter
 
+# The largest id an integer column holds (PostgreSQL's int4); a bigger one was not ours to send.
+MAX_ID = 2**31 - 1
+
+
+def decode_id(text: str) -> int:
+    """A row id from a button value or typed text: ASCII digits, 1 to MAX_ID; ValueError otherwise."""
+    if not (isinstance(text, str) and text.isascii() and text.isdigit()) or len(text) > 10 or not 0 < int(text) <= MAX_ID:
+        raise ValueError(f"not an id: {text!r:.40}")
+    return int(text)
+
+
+def decode_count(text: str) -> int:
+    """A list offset or count from a button value: ASCII digits, 0 to MAX_ID; ValueError otherwise."""
+    return 0 if text == "0" else decode_id(text)
+
 
 class Surface(str, Enum):
     """Where a task button was shown."""
@@ -33,4 +48,4 @@ class TaskRef:
     def decode(cls, value: str) -> "TaskRef":
         """Parse a value this module encoded; ValueError on anything else."""
         task_id, surface, which, offset = value.split("|")
-        return cls(int(task_id), Surface(surface), TaskFilter(which), max(0, int(offset)))
+        return cls(decode_id(task_id), Surface(surface), TaskFilter(which), decode_count(offset))

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 
 from bot.blocks.kit import actions, button, context, fallback_text, input_block, modal, section
+from bot.blocks.refs import decode_id
 from bot.i18n import Localizer
 from bot.services.surveys import COMMENT_MAX, SCORES, SurveyContext
 from bot.text import mention
@@ -35,7 +36,7 @@ class SurveyRef:
         team, survey_id, score = value.split("|")
         if not team:
             raise ValueError("no team")
-        return cls(team, int(survey_id), int(score))
+        return cls(team, decode_id(survey_id), int(score))
 
 
 def _until(ctx: SurveyContext, loc: Localizer, tz: str) -> str:

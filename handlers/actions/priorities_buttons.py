@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.unit import turn
 from bot.blocks.priorities import build_priorities
+from bot.blocks.refs import decode_id
 from bot.blocks.tasks import PAGE_SIZE, build_task_list
 from bot.services import priorities, tasks
 from bot.services.errors import NotFound
@@ -13,7 +14,7 @@ from handlers.replies import ephemeral
 
 def _task_id(action) -> int:
     try:
-        return int(action.get("value", ""))
+        return decode_id(action.get("value", ""))
     except (TypeError, ValueError):
         raise NotFound("error.task_not_found") from None
 

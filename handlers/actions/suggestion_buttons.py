@@ -22,7 +22,7 @@ async def handle_suggestion_decision(ack, body, action, client, respond, context
     deps = context["deps"]
     async with turn(deps, client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=ephemeral(respond)) as t:
         value = action.get("value", "")
-        if not value.isdigit() or action.get("action_id") not in ACTION_STATUS:
+        if not (value.isascii() and value.isdigit()) or len(value) > 9 or action.get("action_id") not in ACTION_STATUS:
             raise NotFound("suggest.error.not_found")
         row, changed = await suggestions.decide_suggestion(t.session, actor=t.actor, suggestion_id=int(value), status=ACTION_STATUS[action["action_id"]], now=t.now)
         await t.session.commit()

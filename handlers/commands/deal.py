@@ -14,7 +14,7 @@ from bot.services import deals, playbooks
 from bot.services.errors import ServiceError
 from handlers.replies import ephemeral
 
-_DEAL_ID = re.compile(r"#?(\d{1,12})")
+_DEAL_ID = re.compile(r"#?(\d{1,9})")  # nine digits always fit an integer column
 # Clients may send typographic quotes; the item list is split on plain ones.
 _QUOTES = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "„": '"'})
 

@@ -11,7 +11,7 @@ from bot.services import deals
 from bot.services.errors import ServiceError
 from handlers.replies import ephemeral
 
-_DEAL_ID = re.compile(r"#?(\d{1,12})")
+_DEAL_ID = re.compile(r"#?(\d{1,9})")  # nine digits always fit an integer column
 
 
 async def handle_log(ack, command, client, respond, context):

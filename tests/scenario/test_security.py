@@ -79,7 +79,7 @@ async def test_health_check_is_503_when_the_database_is_down(deps, logged_errors
     from bot.server import BotServer, build_web_app
 
     dead = Database("sqlite+aiosqlite:////nonexistent-dir/salesbot.db")
-    server = BotServer(build_web_app(build_app(deps), dead), host="127.0.0.1", port=0)
+    server = BotServer(build_web_app(build_app(deps), dead, signing_secret=deps.settings.slack_signing_secret), host="127.0.0.1", port=0)
     await server.start()
     try:
         async with aiohttp.ClientSession() as http:
