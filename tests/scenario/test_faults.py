@@ -88,7 +88,7 @@ def click_body(slack, user: str = REP1) -> tuple[str, str]:
         "team": {"id": slack.team_id, "domain": "acme"},
         "container": {"type": "message", "message_ts": "1.0", "channel_id": "C0GENERAL", "is_ephemeral": True},
         "channel": {"id": "C0GENERAL", "name": "general"},
-        "actions": [{"type": "button", "action_id": ids.TASK_DONE, "block_id": "task-1", "value": "1|l|o|0", "action_ts": "1.0"}],
+        "actions": [{"type": "button", "action_id": ids.TASK_DONE, "block_id": "task-1", "value": "1|l|open|0", "action_ts": "1.0"}],
         "response_url": response_url, "trigger_id": slack.new_trigger_id(user=user), "state": {"values": {}},
     }
     return urlencode({"payload": json.dumps(payload)}), response_url

@@ -107,7 +107,7 @@ async def test_another_workspace_is_refused_politely_and_nothing_is_written(driv
     assert reply.status == 200
     assert reply.body["response_type"] == "ephemeral" and "not installed" in reply.body["text"]
 
-    payload, response_url = click_payload(slack, ids.TASK_DONE, "1|l|o|0", team=OTHER_TEAM)
+    payload, response_url = click_payload(slack, ids.TASK_DONE, "1|l|open|0", team=OTHER_TEAM)
     click = await send_signed(driver, urlencode({"payload": json.dumps(payload)}))
     assert click.status == 200 and not click.body
     [refusal] = await slack.wait_for_responses(response_url)
@@ -171,8 +171,8 @@ async def test_odd_timestamps_and_bytes_are_refused_without_a_traceback(driver, 
 async def test_clicks_without_a_user_or_team_are_refused_cleanly(driver, slack, db, caplog):
     """block_actions missing its user or team: a quick refusal, never a 500 or a 3 s wait."""
     caplog.set_level(logging.DEBUG)
-    no_user, _ = click_payload(slack, ids.TASK_DONE, "1|l|o|0", user=None)
-    no_team, _ = click_payload(slack, ids.TASK_DONE, "1|l|o|0", team=False)
+    no_user, _ = click_payload(slack, ids.TASK_DONE, "1|l|open|0", user=None)
+    no_team, _ = click_payload(slack, ids.TASK_DONE, "1|l|open|0", team=False)
     odd_shapes = [
         {**no_team, "team": ["T0001"]},
         {**no_team, "user": "UREP1", "team": "T0001", "response_urls": [1]},
@@ -191,8 +191,8 @@ HUGE = "1" * 30
 
 
 @pytest.mark.parametrize(("action_id", "value", "refusal"), [
-    (ids.TASK_DONE, f"{HUGE}|l|o|0", "That task no longer exists"),
-    (ids.TASKS_NEXT, f"1|l|o|{HUGE}", "That task no longer exists"),
+    (ids.TASK_DONE, f"{HUGE}|l|open|0", "That task no longer exists"),
+    (ids.TASKS_NEXT, f"1|l|open|{HUGE}", "That task no longer exists"),
     (ids.DEAL_WON, f"{HUGE}|lead", "There is no deal"),
     (ids.DAILY_DONE, HUGE, "That task no longer exists"),
 ])
