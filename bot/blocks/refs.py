@@ -48,4 +48,5 @@ class TaskRef:
     def decode(cls, value: str) -> "TaskRef":
         """Parse a value this module encoded; ValueError on anything else."""
         task_id, surface, which, offset = value.split("|")
-        return cls(decode_id(task_id), Surface(surface), TaskFilter(which), decode_count(offset))
+        # Previous/Next carry task id 0: they name a page, not a task.
+        return cls(decode_count(task_id), Surface(surface), TaskFilter(which), decode_count(offset))
