@@ -49,4 +49,6 @@ class TaskRef:
         """Parse a value this module encoded; ValueError on anything else."""
         task_id, surface, which, offset = value.split("|")
         # Previous/Next carry task id 0: they name a page, not a task.
-        return cls(decode_count(task_id), Surface(surface), TaskFilter(which), decode_count(offset))
+        # A negative offset (Previous from a short first page) means the start, as it always has.
+        start = 0 if offset.startswith("-") and decode_count(offset[1:]) >= 0 else decode_count(offset)
+        return cls(decode_count(task_id), Surface(surface), TaskFilter(which), start)

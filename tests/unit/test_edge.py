@@ -83,6 +83,7 @@ def test_ids_must_fit_an_integer_column():
     with pytest.raises(ValueError):
         TaskRef.decode("1|l|open|" + "9" * 30)
     assert TaskRef.decode(TaskRef(7, TaskRef.decode("1|l|open|0").surface).encode()).task_id == 7
+    assert (TaskRef.decode("0|l|open|10").task_id, TaskRef.decode("0|l|open|-10").offset) == (0, 0)  # paging buttons
 
 
 async def test_a_signature_is_remembered_once_and_pruned_after_its_window(session):
