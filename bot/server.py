@@ -64,7 +64,7 @@ def parse_body(text: str, content_type: str | None) -> dict[str, Any]:
         else:
             form = dict(parse_qsl(text, keep_blank_values=True))
             body = json.loads(form["payload"]) if "payload" in form else form
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nesting no Slack payload has
         raise Malformed(str(exc)) from None
     if not isinstance(body, dict):
         raise Malformed(f"a JSON {type(body).__name__}, not an object")
@@ -104,7 +104,7 @@ def build_web_app(app: AsyncApp, db: Database, *, signing_secret: str) -> web.Ap
         try:
             text = raw.decode("utf-8")
             req = bolt_request(text, scrub(parse_body(text, request.content_type)), request)
-        except (Malformed, UnicodeDecodeError) as exc:
+        except (Malformed, UnicodeDecodeError, RecursionError) as exc:
             log.warning("refused a signed request that is not Slack's: %s", exc)
             return web.json_response({"error": "malformed request"}, status=400)
         return await to_aiohttp_response(await app.async_dispatch(req))

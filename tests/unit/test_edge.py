@@ -42,7 +42,8 @@ def test_bodies_parse_like_slack_sends_them():
     # A command whose text merely mentions the word "payload" is still a command.
     assert parse_body("command=%2Fsalesbot&text=payload", "application/x-www-form-urlencoded") == {"command": "/salesbot", "text": "payload"}
     for body, ctype in (("payload={not json", "application/x-www-form-urlencoded"), ("payload=%5B1%5D", None),
-                        ("[1]", "application/json"), ("nope", "application/json"), ("", None), ('"text"', "application/json")):
+                        ("[1]", "application/json"), ("nope", "application/json"), ("", None), ('"text"', "application/json"),
+                        ('{"a": ' + "[" * 100_000 + "]" * 100_000 + "}", "application/json")):
         with pytest.raises(Malformed):
             parse_body(body, ctype)
 
