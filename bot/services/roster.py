@@ -33,9 +33,16 @@ async def get_or_create_team(session: AsyncSession, *, workspace: Workspace, nam
     return await get_or_create(session, SalesTeam, keys={"workspace_id": workspace.id, "name": name}, values={"timezone": tz})
 
 
-async def managers_of(session: AsyncSession, *, workspace_id: int, team_ids: Iterable[int | None] | None = None) -> list[Member]:
-    """The managers of some teams of a workspace (all of its managers when `team_ids` is None), by team and Slack id."""
-    q = select(Member).where(Member.workspace_id == workspace_id, Member.role == Role.MANAGER)
+async def managers_of(session: AsyncSession, *, workspace_id: int | None, team_ids: Iterable[int | None] | None = None) -> list[Member]:
+    """The managers of some teams (all of a workspace's managers when `team_ids` is None), by team and Slack id.
+
+    `workspace_id` None is for jobs that span workspaces: team ids are unique across them.
+    """
+    q = select(Member).where(Member.role == Role.MANAGER)
+    if workspace_id is not None:
+        q = q.where(Member.workspace_id == workspace_id)
+    elif team_ids is None:
+        raise ValueError("managers of every workspace: name the teams")
     if team_ids is not None:
         ids = [t for t in team_ids if t is not None]
         if not ids:
