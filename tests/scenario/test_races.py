@@ -21,8 +21,14 @@ N = 20
 def burst(driver) -> None:
     """Check only the outcome of the submissions fired next, not how fast each one was acked."""
     # A submission saves before it acks (its errors go in the ack); twenty at once on a small shared
-    # machine can pass Slack's 3 s, which the single-submission tests already hold the bot to.
+    # machine can pass Slack's 3 s (Bolt then answers 404 itself, after the save), which the
+    # single-submission tests already hold the bot to.
     driver.ack_timeout = None
+
+
+def refused(reply) -> bool:
+    """A submission the bot refused or failed: field errors, or a server error (a slow ack is not one, see burst)."""
+    return reply.status >= 500 or bool(isinstance(reply.body, dict) and reply.body.get("response_action"))
 
 
 async def rows(db, model, *where):
@@ -78,7 +84,7 @@ async def test_twenty_assignments_naming_one_new_customer_all_save_and_share_it(
         driver.submit_view(v["id"], user=MANAGER, values={ids.ASSIGN_TITLE: f"Call {i}", ids.ASSIGN_ASSIGNEES: [REP1], ids.ASSIGN_NEW_CUSTOMER: "Brand New Co"})
         for i, v in enumerate(views)
     ))
-    assert all(s.status == 200 and not s.body for s in submitted), [s.body for s in submitted]
+    assert not [s.body for s in submitted if refused(s)]
     await settle(30)
     [customer] = await rows(db, Customer)
     tasks = await rows(db, Task)
@@ -99,7 +105,7 @@ async def test_twenty_deals_naming_one_new_customer_all_save_and_share_it(driver
         driver.submit_view(v["id"], user=REP1, values={ids.DEAL_NEW_CUSTOMER: "Fresh Co", ids.DEAL_PRODUCT: "A", ids.DEAL_TITLE: f"Deal {i}", ids.DEAL_AMOUNT: "1万"})
         for i, v in enumerate(views)
     ))
-    assert all(s.status == 200 and not s.body for s in submitted), [s.body for s in submitted]
+    assert not [s.body for s in submitted if refused(s)]
     await settle(30)
     [customer] = await rows(db, Customer)
     deals = await rows(db, Deal)
