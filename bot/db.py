@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot import MIGRATIONS_DIR
@@ -40,6 +42,47 @@ def make_engine(url: str, **kw) -> AsyncEngine:
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit (no lazy loads in async code)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def dialect_insert(bind: Any):
+    """The INSERT construct of a session's or connection's dialect: both have ON CONFLICT, spelled alike."""
+    get_bind = getattr(bind, "get_bind", None)  # a session; a connection has its dialect itself
+    dialect = (get_bind() if get_bind is not None else bind).dialect
+    return postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+
+
+async def upsert(
+    session: Any,
+    table: Any,
+    values: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    *,
+    keys: Sequence[str] | None,
+    update: Sequence[str] = (),
+    returning: Sequence[Any] = (),
+):
+    """INSERT … ON CONFLICT (keys) DO NOTHING, or DO UPDATE SET the `update` columns to the new row's values.
+
+    The one way to write a row that a concurrent request may be writing too: the database settles
+    the race (a plain INSERT would fail one of them with a unique violation).
+    """
+    stmt = dialect_insert(session)(table).values(values if isinstance(values, Mapping) else list(values))
+    if update:
+        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={c: stmt.excluded[c] for c in update})
+    else:  # keys None: whichever unique constraint the row hits
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys) if keys is not None else None)
+    if returning:
+        stmt = stmt.returning(*returning)
+    return await session.execute(stmt)
+
+
+async def get_or_create(session: Any, model: Any, *, keys: Mapping[str, Any], values: Mapping[str, Any] | None = None):
+    """The row whose unique `keys` match, inserted with `values` first when missing; safe when two requests create it at once."""
+    q = select(model).filter_by(**keys)
+    row = (await session.execute(q)).scalar_one_or_none()
+    if row is None:
+        await upsert(session, model, {**keys, **(values or {})}, keys=list(keys))
+        row = (await session.execute(q)).scalar_one()
+    return row
 
 
 class Database:

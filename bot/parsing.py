@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from bot.models import Level, Role, Segment
 from bot.services.errors import ServiceError
@@ -18,6 +20,83 @@ MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 class ParseError(ServiceError):
     """The text does not fit the command; `key` is the catalog id of the hint."""
 
+
+
+# -- amounts ----------------------------------------------------------------------------
+
+# The largest amount, in minor units (hundredths): one trillion in major units. Over 90,000 of
+# them still sum inside a signed 64-bit integer, so no SUM of a team's deals overflows on either
+# database (SQLite raises "integer overflow"; PostgreSQL's BIGINT would too).
+AMOUNT_MAX = 10**14
+AMOUNT_MAX_TEXT = "1,000,000,000,000"  # AMOUNT_MAX in major units, as the messages and the data standard say it
+
+# Multipliers people type after a number: 12万 = 120,000; 1.2亿 = 120,000,000; 15k = 15,000; 1.5m = 1,500,000.
+_UNITS = {"": 1, "k": 10**3, "m": 10**6, "万": 10**4, "w": 10**4, "亿": 10**8}
+_AMOUNT = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(k|m|万|w|亿)?")
+_CURRENCY_MARKS = "¥$€£"
+
+
+class AmountError(ValueError):
+    """Text that is not an amount; `too_large` when it is one, above AMOUNT_MAX."""
+
+    def __init__(self, text: str, *, too_large: bool = False) -> None:
+        super().__init__(text)
+        self.text = text
+        self.too_large = too_large
+
+
+def parse_amount(text: str, *, negative: bool = False) -> int:
+    """An amount as typed, in minor units: `50000000`, `50,000,000`, `5000万`, `¥5000万`, `1.5m`, `2k`, `1.2亿`, `99.95`.
+
+    Full-width characters, spaces, a currency mark and a trailing 元 are allowed; the result must
+    be whole minor units (so at most two decimals without a multiplier). A leading `-` (a credit)
+    only when `negative`. Raises AmountError, with `too_large` above AMOUNT_MAX.
+    """
+    s = unicodedata.normalize("NFKC", text or "").strip().lower().replace(" ", "")
+    sign = 1
+    if s[:1] == "-":
+        sign, s = -1, s[1:]
+    s = s.lstrip(_CURRENCY_MARKS).removesuffix("元")
+    if sign == 1 and s[:1] == "-":  # ¥-80 as well as -¥80
+        sign, s = -1, s[1:]
+    m = _AMOUNT.fullmatch(s)
+    if not m or (sign < 0 and not negative):
+        raise AmountError(text)
+    whole, frac, unit = m.group(1).replace(",", ""), m.group(2) or "", m.group(3) or ""
+    try:
+        value = Decimal(whole + ("." + frac if frac else "")) * _UNITS[unit] * 100
+    except InvalidOperation:  # pragma: no cover - the pattern already guarantees a number
+        raise AmountError(text) from None
+    if value != value.to_integral_value():
+        raise AmountError(text)  # finer than a cent (fen)
+    if value > AMOUNT_MAX:
+        raise AmountError(text, too_large=True)
+    return sign * int(value)
+
+
+def format_amount(minor: int) -> str:
+    """Minor units as plain text that parse_amount reads back exactly: `120000`, `99.95`, `-80.50`."""
+    sign = "-" if minor < 0 else ""
+    major, cents = divmod(abs(minor), 100)
+    return f"{sign}{major}.{cents:02d}" if cents else f"{sign}{major}"
+
+
+# -- words ------------------------------------------------------------------------------
+
+def take_team(words: list[str], *, usage: str) -> tuple[list[str], str | None]:
+    """Pull the one `team:NAME` option out of command words (unescaped, trimmed); a second one or an empty name is a ParseError(usage)."""
+    rest: list[str] = []
+    team = None
+    for word in words:
+        key, sep, value = word.partition(":")
+        if not sep or key.lower() != "team":
+            rest.append(word)
+            continue
+        name = unescape(value).strip()
+        if not name or team is not None:
+            raise ParseError(usage, value=unescape(word))
+        team = name
+    return rest, team
 
 
 def mention_id(token: str) -> str | None:
@@ -72,13 +151,11 @@ def parse_salesbot(text: str) -> SalesbotCommand:
 
 def _parse_config(words: list[str]) -> SalesbotCommand:
     """`config [show] [team:NAME]`."""
-    show, team = False, None
+    words, team = take_team(words, usage="config.error.usage")
+    show = False
     for w in words:
-        key, sep, value = w.partition(":")
-        if not sep and key.lower() == "show" and not show:
+        if w.lower() == "show" and not show:
             show = True
-        elif sep and key.lower() == "team" and unescape(value).strip() and team is None:
-            team = unescape(value).strip()
         else:
             raise ParseError("config.error.usage", value=unescape(w))
     return SalesbotCommand("config_show" if show else "config", team=team)

@@ -18,7 +18,7 @@ KINDS = (YEAR, QUARTER, MONTH, WEEK)
 # Finer kinds a period can be split into by time.
 FINER = {YEAR: (QUARTER, MONTH, WEEK), QUARTER: (MONTH, WEEK), MONTH: (WEEK,), WEEK: ()}
 
-MIN_YEAR, MAX_YEAR = 1970, 2999
+MIN_YEAR, MAX_YEAR = 1970, 2999  # a Period may lie anywhere in these years; a typed one must have its neighbours inside too
 
 _PATTERNS = [
     (YEAR, re.compile(r"(\d{4})")),
@@ -91,7 +91,10 @@ class Period:
         """The day after the last day (exclusive end)."""
         if self.kind == WEEK:
             return self.start + timedelta(days=7)
-        return self.next().start
+        # Plain date arithmetic: the next Period may lie past MAX_YEAR, the date never does.
+        months = {YEAR: 12, QUARTER: 3, MONTH: 1}[self.kind]
+        k = self.start.year * 12 + self.start.month - 1 + months
+        return date(k // 12, k % 12 + 1, 1)
 
     @property
     def days(self) -> int:
@@ -174,14 +177,21 @@ def period_containing(kind: str, d: date) -> Period:
 
 
 def parse_period(text: str) -> Period:
-    """Read `2027`, `2027-Q1` (or `2027Q1`), `2027-03` (or `2027-3`), `2027-W05` (or `2027W5`)."""
+    """Read `2027`, `2027-Q1` (or `2027Q1`), `2027-03` (or `2027-3`), `2027-W05` (or `2027W5`).
+
+    A period whose previous or next one falls outside MIN_YEAR..MAX_YEAR (`1970`, `1970-01`,
+    `2999-Q4`, `2999-12`) is refused like any text that is not a period: growth compares with the
+    previous period and reports look at the next, so every command on it would otherwise fail.
+    """
     s = (text or "").strip()
     for kind, pattern in _PATTERNS:
         m = pattern.fullmatch(s)
         if m:
             year = int(m.group(1))
             index = int(m.group(2)) if kind != YEAR else 1
-            return Period(year, kind, index)
+            period = Period(year, kind, index)
+            period.previous(), period.next()  # raise PeriodError at the edge of the range
+            return period
     raise PeriodError(s)
 
 

@@ -11,6 +11,7 @@ from bot.blocks.modals import stage_options
 from bot.blocks.refs import decode_id
 from bot.i18n import Localizer
 from bot.models import ActivityKind, Deal, DealStatus, Segment, Stage
+from bot.parsing import format_amount
 from bot.services.actors import safe_zone
 from bot.services.deals import DealView, next_stage
 from bot.services.playbooks import Checklist
@@ -130,10 +131,7 @@ def build_deal_modal(loc: Localizer, *, owner_user_id: str, metadata: dict, view
     close_el: dict = {"type": "datepicker", "action_id": "value"}
     if deal is not None and deal.expected_close:
         close_el["initial_date"] = deal.expected_close.isoformat()
-    amount = None
-    if deal is not None:
-        major, cents = divmod(deal.amount, 100)
-        amount = f"{major}.{cents:02d}" if cents else str(major)
+    amount = format_amount(deal.amount) if deal is not None else None  # read back exactly on submit, credits too
     blocks = [
         input_block(ids.DEAL_CUSTOMER, loc.t("deal.modal.customer.label"), customer_el, optional=True),
         input_block(ids.DEAL_NEW_CUSTOMER, loc.t("deal.modal.new_customer.label"), _text(200), optional=True, hint=loc.t("deal.modal.new_customer.hint")),

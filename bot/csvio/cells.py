@@ -7,9 +7,12 @@ every formatter writes exactly what the parser reads back, so an export re-impor
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot import periods
+from bot.parsing import AMOUNT_MAX, AMOUNT_MAX_TEXT
 
 # A text cell starting with one of these is a formula (or turns into one) in a spreadsheet.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -58,17 +61,19 @@ def read_text(cell: str) -> str:
 # -- money ----------------------------------------------------------------------------
 
 def parse_money(cell: str) -> int:
-    """Decimal text in major units (`1234.50`, `-80`) to integer minor units, never via float."""
+    """Decimal text in major units (`1234.50`, `-80`) to integer minor units, never via float; at most AMOUNT_MAX either way."""
     text = cell.strip()
     if text.startswith(QUOTE):  # a spreadsheet may keep a quote typed before a negative number
         text = text[1:]
     if not _MONEY.fullmatch(text):
         raise CellError("csv.error.amount", value=shown(cell))
     try:
-        amount = Decimal(text) * MINOR_PER_MAJOR
+        amount = int(Decimal(text) * MINOR_PER_MAJOR)
     except InvalidOperation:  # pragma: no cover - the pattern already guarantees a number
         raise CellError("csv.error.amount", value=shown(cell)) from None
-    return int(amount)
+    if abs(amount) > AMOUNT_MAX:  # the cap the slash commands and forms apply too, so sums never overflow
+        raise CellError("csv.error.amount_too_large", value=shown(cell), max=AMOUNT_MAX_TEXT)
+    return amount
 
 
 def format_money(minor: int) -> str:
@@ -144,30 +149,10 @@ def parse_tz(cell: str) -> str:
 
 # -- periods ----------------------------------------------------------------------------
 
-_PERIOD = re.compile(r"(?P<year>\d{4})(?:-(?:Q(?P<q>[1-4])|W(?P<w>\d{2})|(?P<m>\d{2})))?")
-
-
 def parse_period(cell: str) -> tuple[str, date, date]:
-    """A target period (`2027`, `2027-Q1`, `2027-03`, `2027-W05`): its name, first day and end (exclusive)."""
-    text = cell.strip().upper()
-    m = _PERIOD.fullmatch(text)
-    if not m:
-        raise CellError("csv.error.period", value=shown(cell))
-    year = int(m["year"])
+    """A target period (`2027`, `2027-Q1`, `2027-03`, `2027-W05`), read as the slash commands read it: its name, first day and end (exclusive)."""
     try:
-        if m["q"]:
-            q = int(m["q"])
-            start = date(year, 3 * q - 2, 1)
-            end = date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
-        elif m["w"]:
-            start = date.fromisocalendar(year, int(m["w"]), 1)
-            end = start + timedelta(days=7)
-        elif m["m"]:
-            month = int(m["m"])
-            start = date(year, month, 1)
-            end = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
-        else:
-            start, end = date(year, 1, 1), date(year + 1, 1, 1)
+        period = periods.parse_period(cell.strip().upper())
     except ValueError:
         raise CellError("csv.error.period", value=shown(cell)) from None
-    return text, start, end
+    return period.label, period.start, period.end

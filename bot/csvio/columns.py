@@ -137,7 +137,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("owner", "user", "Slack user id of the rep who owns the deal", "U024BE7LH", required=True),
         _TEAM,
         Column("product_line", "text", "product line", "A", max_len=80),
-        Column("amount", "money", "deal value in major units, two decimals at most; negative for a credit", "1234.50", required=True),
+        Column("amount", "money", "deal value in major units, two decimals at most, at most 1,000,000,000,000 either way; negative for a credit", "1234.50", required=True),
         Column("stage", "choice", "pipeline stage; empty: lead", "proposal", choices=_values(Stage)),
         Column("status", "choice", "open, won or lost; empty: open", "won", choices=_values(DealStatus)),
         Column("expected_close", "date", "expected close date", "2027-06-30"),
@@ -151,7 +151,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("period", "period", "a year, quarter, month or ISO week", "2027-Q1", required=True),
         Column("dimension", "choice", "total, or the split the line belongs to; empty: total", "product", choices=DIMENSIONS),
         Column("key", "text", "the line's key: product line, region, `key|smb`, or the rep's Slack user id; empty for total", "A", max_len=80),
-        Column("amount", "money", "target in major units, two decimals at most, not negative", "50000000.00", required=True, minimum=0),
+        Column("amount", "money", "target in major units, two decimals at most, not negative, at most 1,000,000,000,000", "50000000.00", required=True, minimum=0),
     ),
     "tasks": (
         Column("external_id", "id", "the task's id; rows are matched by it", "TASK-17", required=True, max_len=100),

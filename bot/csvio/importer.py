@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.csvio.cells import CellError, parse_user, shown
 from bot.csvio.columns import COLUMNS, KINDS, PRIORITY_WORDS, ROW_PREFIX
 from bot.csvio.reader import ImportFailed, Row, RowError, read_rows
+from bot.db import upsert
 from bot.services.deals import record_stage_change
 from bot.models import (
     Customer, Deal, DealStatus, Level, Member, Role, SalesTeam, Segment, Stage, Target, Task,
@@ -87,6 +88,7 @@ class _Import:
         self.default_team = default_team.strip() if default_team else None
         self.progress = progress
         self.errors: list[RowError] = []
+        self.inserted: set[str] = set()  # external ids of the customers this run created
 
     # -- helpers ---------------------------------------------------------------------
 
@@ -140,11 +142,10 @@ class _Import:
         base = select(SalesTeam).where(SalesTeam.workspace_id == self.ws.id)
         teams = {t.name: t for t in await self._select_in(base, SalesTeam.name, wanted)}
         new = sorted(wanted - teams.keys())
-        for name in new:
-            teams[name] = SalesTeam(workspace_id=self.ws.id, name=name, created_at=self.now)
-            self.session.add(teams[name])
         if new:
-            await self.session.flush()
+            # Another import or a `/salesbot team add` may be creating the same team right now.
+            await upsert(self.session, SalesTeam, [{"workspace_id": self.ws.id, "name": n, "created_at": self.now} for n in new], keys=["workspace_id", "name"])
+            teams.update({t.name: t for t in await self._select_in(base, SalesTeam.name, new)})
         return teams
 
     def _effective(self, row: Row, old: Any, column: str, stored: Callable[[Any], Any]) -> Any:
@@ -231,6 +232,7 @@ class _Import:
             else:
                 self.error(row, "name", "csv.error.name_taken", value=shown(name), other=holder.external_id or f"customer-{holder.id}")
         self.check()
+        created = await self._create_customers([r for r in self.rows if r["external_id"] not in matched])
         for row in self.rows:
             values = self._picked(row, {
                 "name": ("name", lambda v: v),
@@ -240,8 +242,30 @@ class _Import:
                 "contact_user_id": ("contact_user_id", lambda v: v.strip() if v else None),
             })
             values["external_id"] = row["external_id"]
-            self._save(result, matched.get(row["external_id"]), values, new=lambda: Customer(workspace_id=self.ws.id, created_at=self.now))
+            key = row["external_id"]
+            if key in self.inserted:
+                self._apply(created[key], values)
+                result.created += 1
+                self.tick()
+            else:
+                self._save(result, matched.get(key) or created[key], values, new=lambda: None)
         return result
+
+    async def _create_customers(self, rows: list[Row]) -> dict[str, Customer]:
+        """Insert the file's new customers; one another import or a form created meanwhile is taken over, not duplicated."""
+        if not rows:
+            return {}
+        inserted = await upsert(self.session, Customer, [
+            {"workspace_id": self.ws.id, "external_id": r["external_id"], "name": r["name"], "created_at": self.now} for r in rows
+        ], keys=None, returning=[Customer.external_id])
+        self.inserted = set(inserted.scalars())
+        base = select(Customer).where(Customer.workspace_id == self.ws.id)
+        by_key = {c.external_id: c for c in await self._select_in(base, Customer.external_id, [r["external_id"] for r in rows])}
+        for r in rows:
+            if r["external_id"] not in by_key:  # the name went to another customer in the meantime
+                self.error(r, "name", "csv.error.name_taken", value=shown(r["name"]), other="?")
+        self.check()
+        return by_key
 
     # -- deals -----------------------------------------------------------------------
 

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Activity, ActivityKind, Customer, Deal, Expense
 from bot.services.actors import Actor
-from bot.services.deals import get_customer, load_deal, parse_amount, require_roster
+from bot.parsing import AMOUNT_MAX_TEXT, AmountError, parse_amount
+from bot.services.deals import get_customer, load_deal, require_roster
 from bot.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 
 NOTE_MAX = 3000
@@ -75,8 +76,13 @@ def parse_expense(text: str) -> ExpenseInput:
     words = (text or "").split()
     if len(words) < 2:
         raise ServiceError("deal.expense.error.usage")
-    amount = parse_amount(words[0])
-    if amount is None or amount <= 0:
+    try:
+        amount = parse_amount(words[0])
+    except AmountError as exc:
+        if exc.too_large:
+            raise ServiceError("amount.error.too_large", value=words[0], max=AMOUNT_MAX_TEXT) from None
+        raise ServiceError("deal.expense.error.amount", value=words[0]) from None
+    if amount <= 0:
         raise ServiceError("deal.expense.error.amount", value=words[0])
     deal_id = None
     if len(words) >= 3 and (m := _DEAL_REF.fullmatch(words[-1])):

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import upsert
 from bot.models import Member, Role, Workspace, utcnow
 
 PROFILE_MAX_AGE = timedelta(hours=24)
@@ -70,17 +70,12 @@ def safe_zone(name: str | None) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-def _insert(session: AsyncSession):
-    return (postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert)
-
-
 async def get_workspace(session: AsyncSession, *, slack_team_id: str, name: str = "") -> Workspace:
     """The workspace row for a Slack team id, created on first sight (safe under races)."""
     ws = (await session.execute(select(Workspace).where(Workspace.slack_team_id == slack_team_id))).scalar_one_or_none()
     if ws is not None:
         return ws
-    stmt = _insert(session)(Workspace).values(slack_team_id=slack_team_id, name=name, currency="CNY", created_at=utcnow())
-    await session.execute(stmt.on_conflict_do_nothing(index_elements=["slack_team_id"]))
+    await upsert(session, Workspace, {"slack_team_id": slack_team_id, "name": name, "currency": "CNY", "created_at": utcnow()}, keys=["slack_team_id"])
     return (await session.execute(select(Workspace).where(Workspace.slack_team_id == slack_team_id))).scalar_one()
 
 
@@ -90,11 +85,10 @@ async def get_member(session: AsyncSession, *, workspace: Workspace, slack_user_
     member = (await session.execute(q)).scalar_one_or_none()
     if member is not None:
         return member
-    stmt = _insert(session)(Member).values(
-        workspace_id=workspace.id, slack_user_id=slack_user_id, name="", tz="UTC", locale="en-US",
-        is_slack_admin=False, level="junior", created_at=utcnow(),
-    )
-    await session.execute(stmt.on_conflict_do_nothing(index_elements=["workspace_id", "slack_user_id"]))
+    await upsert(session, Member, {
+        "workspace_id": workspace.id, "slack_user_id": slack_user_id, "name": "", "tz": "UTC", "locale": "en-US",
+        "is_slack_admin": False, "level": "junior", "created_at": utcnow(),
+    }, keys=["workspace_id", "slack_user_id"])
     return (await session.execute(q)).scalar_one()
 
 

@@ -7,15 +7,14 @@ entering a stage gets that stage's checklist tasks once (bot.services.playbooks)
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import I18n
+from bot.parsing import AMOUNT_MAX_TEXT, AmountError, parse_amount
 from bot.models import Customer, Deal, DealStageChange, DealStatus, Member, Segment, Stage, Task
 from bot.services import playbooks
 from bot.services.actors import Actor
@@ -28,35 +27,11 @@ TITLE_MAX = 200
 PRODUCT_MAX = 80
 REGION_MAX = 80
 CUSTOMER_NAME_MAX = 200
-AMOUNT_MAX = 10**15  # minor units: far above any real deal, far below BIGINT
 STAGES = list(Stage)
 
-# Multipliers people type after a number: 12万 = 120,000; 1.2亿 = 120,000,000; 15k = 15,000.
-_UNITS = {"": 1, "万": 10_000, "w": 10_000, "亿": 100_000_000, "k": 1_000}
-_AMOUNT_RE = re.compile(r"(\d+(?:\.\d+)?|\d{1,3}(?:,\d{3})+(?:\.\d+)?)(万|w|亿|k)?")
-_CURRENCY_MARKS = "¥$€£"
 # A Slack Connect channel (C…, G…) or a user id (U…, W…) for the survey.
 _CHANNEL_RE = re.compile(r"[CG][A-Z0-9]{6,20}")
 _USER_RE = re.compile(r"[UW][A-Z0-9]{6,20}")
-
-
-def parse_amount(text: str) -> int | None:
-    """An amount as typed (`120000`, `120,000`, `12万`, `¥1.5k`) in minor units; None if unreadable.
-
-    Minor units are hundredths, as the rest of the bot formats them (Localizer.money).
-    """
-    s = unicodedata.normalize("NFKC", text or "").strip().lower().replace(" ", "")
-    s = s.lstrip(_CURRENCY_MARKS).removesuffix("元")
-    m = _AMOUNT_RE.fullmatch(s)
-    if not m:
-        return None
-    try:
-        value = Decimal(m.group(1).replace(",", "")) * _UNITS[m.group(2) or ""] * 100
-    except InvalidOperation:
-        return None
-    if value != value.to_integral_value() or value > AMOUNT_MAX:
-        return None  # finer than a cent, or absurd
-    return int(value)
 
 
 def next_stage(stage: Stage) -> Stage | None:
@@ -179,9 +154,11 @@ async def validate_draft(session: AsyncSession, *, actor: Actor, draft: DealDraf
         errors["product_line"] = ("deal.error.product_required", {})
     elif len(product) > PRODUCT_MAX:
         errors["product_line"] = ("deal.error.product_too_long", {"max": PRODUCT_MAX})
-    amount = parse_amount(draft.amount_text)
-    if amount is None:
-        errors["amount"] = ("deal.error.amount", {})
+    try:
+        amount = parse_amount(draft.amount_text, negative=True)  # a negative amount is a credit
+    except AmountError as exc:
+        amount = None
+        errors["amount"] = ("amount.error.too_large", {"value": draft.amount_text.strip(), "max": AMOUNT_MAX_TEXT}) if exc.too_large else ("deal.error.amount", {})
     customer = None
     new_name = (draft.new_customer_name or "").strip()
     if draft.customer_id is not None:

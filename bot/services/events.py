@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import upsert
 from bot.models import ProcessedEvent, utcnow
 
 # Slack retries an event three times within about five minutes; a day is ample to catch them all.
@@ -16,9 +16,7 @@ EVENT_MEMORY = timedelta(days=1)
 
 async def first_delivery(session: AsyncSession, *, event_id: str) -> bool:
     """Record an event id; True only the first time it is seen."""
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(ProcessedEvent).values(event_id=event_id[:64], received_at=utcnow()).on_conflict_do_nothing(index_elements=["event_id"])
-    result = await session.execute(stmt)
+    result = await upsert(session, ProcessedEvent, {"event_id": event_id[:64], "received_at": utcnow()}, keys=["event_id"])
     return result.rowcount == 1
 
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import upsert
 from bot.i18n import I18n
 from bot.models import Deal, Member, PlaybookItem, PlaybookRun, Priority, Stage, Task, TaskStatus
 from bot.services.actors import Actor, safe_zone
@@ -45,10 +45,6 @@ class Checklist:
     custom: bool
 
 
-def _insert(session: AsyncSession):
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-
-
 async def team_items(session: AsyncSession, *, workspace_id: int, team_id: int | None, stage: Stage) -> list[str]:
     """A team's own checklist titles for a stage, in order (empty when it uses the defaults)."""
     if team_id is None:
@@ -72,11 +68,7 @@ async def checklist_for(session: AsyncSession, *, workspace_id: int, team_id: in
 
 async def run_playbook(session: AsyncSession, *, actor: Actor, deal: Deal, stage: Stage, owner: Member, now: datetime, i18n: I18n) -> list[Task]:
     """Create the stage's checklist tasks for the deal's owner, unless this deal already had them for this stage."""
-    claimed = await session.execute(
-        _insert(session)(PlaybookRun).values(deal_id=deal.id, stage=stage.value, created_at=now)
-        .on_conflict_do_nothing(index_elements=["deal_id", "stage"])
-        .returning(PlaybookRun.deal_id)
-    )
+    claimed = await upsert(session, PlaybookRun, {"deal_id": deal.id, "stage": stage.value, "created_at": now}, keys=["deal_id", "stage"], returning=[PlaybookRun.deal_id])
     if claimed.first() is None:
         return []
     checklist = await checklist_for(session, workspace_id=deal.workspace_id, team_id=deal.team_id, stage=stage, i18n=i18n, locale=owner.locale)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Level, Member, Role, SalesTeam, Segment, Workspace
+from bot.db import get_or_create
 from bot.services.actors import Actor, ProfileFetcher, get_member, refresh_profile
 from bot.services.errors import NotFound, PermissionDenied
 
@@ -27,14 +29,26 @@ class RosterChange:
 
 
 async def get_or_create_team(session: AsyncSession, *, workspace: Workspace, name: str, tz: str = "UTC") -> SalesTeam:
-    """The named team of the workspace, created when new."""
-    q = select(SalesTeam).where(SalesTeam.workspace_id == workspace.id, SalesTeam.name == name)
-    team = (await session.execute(q)).scalar_one_or_none()
-    if team is None:
-        team = SalesTeam(workspace_id=workspace.id, name=name, timezone=tz)
-        session.add(team)
-        await session.flush()
-    return team
+    """The named team of the workspace, created when new (two requests naming a new team at once get the same row)."""
+    return await get_or_create(session, SalesTeam, keys={"workspace_id": workspace.id, "name": name}, values={"timezone": tz})
+
+
+async def managers_of(session: AsyncSession, *, workspace_id: int | None, team_ids: Iterable[int | None] | None = None) -> list[Member]:
+    """The managers of some teams (all of a workspace's managers when `team_ids` is None), by team and Slack id.
+
+    `workspace_id` None is for jobs that span workspaces: team ids are unique across them.
+    """
+    q = select(Member).where(Member.role == Role.MANAGER)
+    if workspace_id is not None:
+        q = q.where(Member.workspace_id == workspace_id)
+    elif team_ids is None:
+        raise ValueError("managers of every workspace: name the teams")
+    if team_ids is not None:
+        ids = [t for t in team_ids if t is not None]
+        if not ids:
+            return []
+        q = q.where(Member.team_id.in_(ids))
+    return list((await session.execute(q.order_by(Member.team_id, Member.slack_user_id))).scalars())
 
 
 async def add_member(session: AsyncSession, *, actor: Actor, change: RosterChange, fetch_profile: ProfileFetcher | None = None) -> Member:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import upsert
 from bot.models import RequestSignature
 
 # Slack's replay window, plus a minute for clocks that disagree a little.
@@ -26,13 +26,7 @@ def expiry_for(timestamp: int) -> datetime:
 
 async def first_use(session: AsyncSession, *, signature: str, timestamp: int) -> bool:
     """Remember a request's signature; True only the first time it is seen."""
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    stmt = (
-        insert(RequestSignature)
-        .values(signature=signature[:80], expires_at=expiry_for(timestamp))
-        .on_conflict_do_nothing(index_elements=["signature"])
-    )
-    result = await session.execute(stmt)
+    result = await upsert(session, RequestSignature, {"signature": signature[:80], "expires_at": expiry_for(timestamp)}, keys=["signature"])
     return result.rowcount == 1
 
 

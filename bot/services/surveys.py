@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.db import upsert
 from bot.models import (
     Customer, Member, OutboxMessage, Role, SalesTeam, Stage, Survey, SurveyStatus, Task, TaskAssignee, Workspace, utcnow,
 )
@@ -48,8 +48,7 @@ async def schedule_survey(
         status=(SurveyStatus.SCHEDULED if has_contact else SurveyStatus.MANUAL).value,
         send_at=now + delay, expires_at=now + delay + SURVEY_LIFETIME, comment="", created_at=now,
     )
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    await session.execute(insert(Survey).values(**values).on_conflict_do_nothing(index_elements=["workspace_id", "source", "source_id"]))
+    await upsert(session, Survey, values, keys=["workspace_id", "source", "source_id"])
     q = select(Survey).where(Survey.workspace_id == workspace_id, Survey.source == source, Survey.source_id == source_id)
     return (await session.execute(q)).scalar_one()
 
@@ -218,14 +217,6 @@ async def check_can_answer(session: AsyncSession, *, slack_team_id: str, survey_
     ctx = await load_survey(session, slack_team_id=slack_team_id, survey_id=survey_id)
     await _check_responder(session, ctx, responder_user_id, now or utcnow())
     return ctx
-
-
-async def team_managers(session: AsyncSession, *, workspace_id: int, team_id: int | None) -> list[Member]:
-    """The managers of a team (who get low-score alerts)."""
-    if team_id is None:
-        return []
-    q = select(Member).where(Member.workspace_id == workspace_id, Member.team_id == team_id, Member.role == Role.MANAGER).order_by(Member.id)
-    return list((await session.execute(q)).scalars())
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,12 @@ from datetime import date, datetime, time, timezone
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from sqlalchemy import and_, case, delete, func, select, tuple_
+from sqlalchemy import and_, case, delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import upsert
 from bot.models import Customer, Deal, DealStatus, Member, SalesTeam, Segment, Target, utcnow
-from bot.parsing import MENTION, ParseError, split_words, unescape
+from bot.parsing import AMOUNT_MAX, AMOUNT_MAX_TEXT, MENTION, AmountError, ParseError, parse_amount, split_words, take_team, unescape
 from bot.periods import FINER, KINDS, MONTH, QUARTER, WEEK, YEAR, Period, PeriodError, parse_period, period_containing, time_split_weights
 from bot.services.actors import Actor, safe_zone
 from bot.services.errors import NotFound, NotOnRoster, PermissionDenied, ServiceError
@@ -29,37 +30,13 @@ DIMENSIONS = ("product", "region", "segment", "rep")
 TIME_SPLITS = (QUARTER, MONTH, WEEK)
 SPLITS = TIME_SPLITS + DIMENSIONS
 KEY_MAX = 80
-# 10^15 minor units (ten trillion in major units) keeps every sum far inside BIGINT.
-AMOUNT_MAX = 10**15
 MAX_SHARES = 60
 
-_MULTIPLIERS = {"": 1, "k": 10**3, "m": 10**6, "万": 10**4, "w": 10**4, "亿": 10**8}
-_AMOUNT = re.compile(r"(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?\s*(k|m|万|w|亿)?", re.I)
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*[%％]")
 _BY_WORDS = {"by", "按"}
 
 
 # ---------------------------------------------------------------------------- parsing
-
-
-def parse_amount(text: str) -> int:
-    """An amount in minor units from `50000000`, `50,000,000`, `5000万`, `1.5m`, `2k`, `1.2亿` or `99.95`.
-
-    Without a suffix at most two decimals (cents, fen); with one, the result must still be
-    whole minor units. Raises ValueError for anything else (negative, empty, too large).
-    """
-    s = (text or "").strip().replace("，", ",").replace(" ", "")
-    m = _AMOUNT.fullmatch(s)
-    if not m:
-        raise ValueError(text)
-    whole, frac, suffix = m.group(1).replace(",", ""), m.group(2) or "", (m.group(3) or "").lower()
-    value = Decimal(whole + ("." + frac if frac else "")) * _MULTIPLIERS[suffix] * 100
-    if value != value.to_integral_value() or not suffix and len(frac) > 2:
-        raise ValueError(text)
-    minor = int(value)
-    if minor > AMOUNT_MAX:
-        raise ValueError(text)
-    return minor
 
 
 def parse_share(text: str) -> tuple[str, Decimal]:
@@ -98,18 +75,6 @@ def _period(word: str) -> Period:
         raise ParseError("target.error.bad_period", value=word) from None
 
 
-def _take_team(words: list[str]) -> tuple[list[str], str | None]:
-    """Pull `team:NAME` out of the words."""
-    team = None
-    rest = []
-    for w in words:
-        if w.lower().startswith("team:") and len(w) > 5:
-            team = w[5:]
-        else:
-            rest.append(w)
-    return rest, team
-
-
 def parse_shares(words: list[str]) -> tuple[list[tuple[str, Decimal]], str]:
     """`KEY=SHARE …`: all percentages or all amounts; returns the pairs and which kind they are."""
     pairs: list[tuple[str, Decimal]] = []
@@ -134,7 +99,8 @@ def parse_shares(words: list[str]) -> tuple[list[tuple[str, Decimal]], str]:
 
 def parse_target(text: str) -> TargetCommand:
     """Parse `/target [period] [by DIM] [team:NAME]`, `/target set PERIOD AMOUNT`, `/target split PERIOD by KIND [KEY=SHARE …]`."""
-    words, team = _take_team([unescape(w) for w in split_words(text)])
+    words, team = take_team(split_words(text), usage="target.error.view_usage")
+    words = [unescape(w) for w in words]
     head = words[0].lower() if words else ""
     if head in ("set", "设置"):
         if len(words) != 3:
@@ -142,7 +108,9 @@ def parse_target(text: str) -> TargetCommand:
         period = _period(words[1])
         try:
             amount = parse_amount(words[2])
-        except ValueError:
+        except AmountError as exc:
+            if exc.too_large:
+                raise ParseError("amount.error.too_large", value=words[2], max=AMOUNT_MAX_TEXT) from None
             raise ParseError("target.error.bad_amount", value=words[2]) from None
         if amount <= 0:
             raise ParseError("target.error.bad_amount", value=words[2])
@@ -273,8 +241,8 @@ class SetResult:
 
 
 async def _team_targets(session: AsyncSession, team: SalesTeam) -> list[Target]:
-    """Every target row of a team (one query; the split trees are built in memory)."""
-    q = select(Target).where(Target.workspace_id == team.workspace_id, Target.team_id == team.id)
+    """Every target row of a team as stored now (one query; the split trees are built in memory)."""
+    q = select(Target).where(Target.workspace_id == team.workspace_id, Target.team_id == team.id).execution_options(populate_existing=True)
     return list((await session.execute(q)).scalars())
 
 
@@ -302,17 +270,18 @@ async def set_target(session: AsyncSession, *, actor: Actor, period: Period, amo
     if amount <= 0 or amount > AMOUNT_MAX:
         raise ServiceError("target.error.bad_amount", value=str(amount))
     team = await target_team(session, actor=actor, team_name=team_name, write=True)
-    rows = await _team_targets(session, team)
     now = utcnow()
-    existing = next((t for t in rows if t.period == period.label and t.dimension == TOTAL and t.key == ""), None)
-    if existing is None:
-        target = Target(
-            workspace_id=actor.workspace.id, team_id=team.id, period=period.label, period_start=period.start,
-            period_end=period.end, dimension=TOTAL, key="", amount=amount, created_at=now, updated_at=now,
-        )
-        session.add(target)
-        await session.flush()
-        return SetResult(team, target, None)
+    # Many sets of a new period at once: the database lets one insert win and the others find
+    # its row below, where they update it in turn (the last writer wins, everyone gets an answer).
+    inserted = await upsert(session, Target, {
+        "workspace_id": actor.workspace.id, "team_id": team.id, "period": period.label, "period_start": period.start,
+        "period_end": period.end, "dimension": TOTAL, "key": "", "amount": amount, "created_at": now, "updated_at": now,
+    }, keys=["workspace_id", "team_id", "period", "dimension", "key"], returning=[Target.id])
+    created = inserted.scalar_one_or_none() is not None
+    existing = await _parent(session, team, period, lock=True)
+    if created:
+        return SetResult(team, existing, None)
+    rows = await _team_targets(session, team)
     children: dict[int, list[Target]] = defaultdict(list)
     for t in rows:
         if t.parent_id is not None:
@@ -345,12 +314,21 @@ class SplitResult:
     parts: list[SplitPart]
 
 
-async def _parent(session: AsyncSession, team: SalesTeam, period: Period) -> Target:
-    """The total target of a period, which a split divides."""
-    q = select(Target).where(
+async def _parent(session: AsyncSession, team: SalesTeam, period: Period, *, lock: bool = False) -> Target:
+    """The total target of a period, which a split divides; `lock` holds it until the transaction ends.
+
+    Locking is a no-op UPDATE of the row, then SELECT … FOR UPDATE: on PostgreSQL the row is
+    locked, on SQLite (which has no FOR UPDATE) the UPDATE takes the database's write lock. Either way a concurrent set or split of
+    the same period waits, then reads the rows this one committed.
+    """
+    where = (
         Target.workspace_id == team.workspace_id, Target.team_id == team.id, Target.period == period.label,
         Target.dimension == TOTAL, Target.key == "",
     )
+    q = select(Target).where(*where)
+    if lock:
+        await session.execute(update(Target).where(*where).values(updated_at=Target.updated_at).execution_options(synchronize_session=False))
+        q = q.with_for_update().execution_options(populate_existing=True)
     parent = (await session.execute(q)).scalar_one_or_none()
     if parent is None:
         raise NotFound("target.error.no_target", period=period.label)
@@ -459,7 +437,8 @@ async def split_target(
     if by not in SPLITS:
         raise ServiceError("target.error.bad_split_kind", value=by)
     team = await target_team(session, actor=actor, team_name=team_name, write=True)
-    parent = await _parent(session, team, period)
+    # Two splits of this period at once: the second waits here, then replaces the first one's lines.
+    parent = await _parent(session, team, period, lock=True)
     now = utcnow()
     rows: list[Target] = []
 

@@ -10,6 +10,7 @@ from enum import Enum
 from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import get_or_create
 from bot.models import (
     Customer, Member, Priority, Role, Segment, Stage, Task, TaskAssignee, TaskEvent, TaskEventKind,
     TaskStatus, utcnow,
@@ -181,14 +182,8 @@ async def insert_tasks(session: AsyncSession, *, tasks: list[Task], assignee_ids
 
 
 async def find_or_create_customer(session: AsyncSession, *, workspace_id: int, name: str, segment: Segment = Segment.SMB, region: str | None = None) -> Customer:
-    """A customer by exact name, created when new."""
-    q = select(Customer).where(Customer.workspace_id == workspace_id, Customer.name == name)
-    customer = (await session.execute(q)).scalar_one_or_none()
-    if customer is None:
-        customer = Customer(workspace_id=workspace_id, name=name, segment=segment, region=region)
-        session.add(customer)
-        await session.flush()
-    return customer
+    """A customer by exact name, created when new (two submissions naming the same new customer at once get the same row)."""
+    return await get_or_create(session, Customer, keys={"workspace_id": workspace_id, "name": name}, values={"segment": segment, "region": region})
 
 
 async def search_customers(session: AsyncSession, *, workspace_id: int, query: str, limit: int = 100) -> list[Customer]:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import SalesTeam
-from bot.services.actors import Actor
+from bot.services.actors import Actor, safe_zone
 from bot.services.errors import NotFound, NotOnRoster, PermissionDenied, ValidationFailed
 
 # The column defaults of SalesTeam, repeated here so a damaged stored value falls back to them.
@@ -47,7 +47,7 @@ class TeamSchedule:
         """Read a team row; a value that does not parse falls back to the default."""
         return cls(
             team_id=team.id,
-            zone=zone_or_utc(team.timezone),
+            zone=safe_zone(team.timezone),
             working_days=parse_working_days(team.working_days) or DEFAULT_WORKING_DAYS,
             daily_time=parse_time(team.daily_time) or DEFAULT_DAILY_TIME,
             digest_weekday=team.digest_weekday if team.digest_weekday in range(7) else 0,
@@ -63,14 +63,6 @@ class TeamSchedule:
     def is_working_day(self, d) -> bool:
         """True when the date is one of the team's working days."""
         return d.weekday() in self.working_days
-
-
-def zone_or_utc(name: str | None) -> ZoneInfo:
-    """The IANA zone, or UTC for a name zoneinfo does not know."""
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
 
 
 def parse_time(text: str | None) -> time | None:

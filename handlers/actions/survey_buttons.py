@@ -9,7 +9,7 @@ from slack_sdk.errors import SlackApiError
 from bot.slackapi import dm_channel, profile_fetcher
 from bot.blocks.surveys import SurveyRef, build_comment_modal, build_low_score_alert, build_rep_notice, build_survey_answered, build_survey_closed
 from bot.blocks.tasks import build_notice
-from bot.services import surveys
+from bot.services import roster, surveys
 from bot.services.errors import NotFound, ServiceError
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ async def notify_answer(client, session, deps, ctx: surveys.SurveyContext, *, re
         text, blocks = build_rep_notice(ctx, deps.i18n.get(ctx.rep.locale), previous=previous, comment_only=comment_only)
         await _dm(client, session, ctx.rep, text, blocks)
     if low:
-        managers = await surveys.team_managers(session, workspace_id=ctx.workspace.id, team_id=ctx.rep.team_id if ctx.rep else None)
+        managers = await roster.managers_of(session, workspace_id=ctx.workspace.id, team_ids=[ctx.rep.team_id if ctx.rep else None])
         for manager in managers:
             if manager.slack_user_id != responder:
                 text, blocks = build_low_score_alert(ctx, deps.i18n.get(manager.locale))

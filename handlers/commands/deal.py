@@ -77,6 +77,7 @@ async def handle_deal(ack, command, client, respond, context):
             else:
                 checklist = await playbooks.set_playbook(t.session, actor=t.actor, stage=cmd.stage, titles=cmd.items, i18n=deps.i18n)
             text, blocks = build_playbook(checklist, t.loc)
+            await t.session.commit()  # what the reply says is stored before anyone reads it
             await respond(text=text, blocks=blocks, response_type="ephemeral")
             return
         deals.require_roster(t.actor)

@@ -2,24 +2,21 @@
 
 from bot.unit import turn
 from bot.blocks.analytics import build_kpi
-from bot.parsing import ParseError, mention_id, split_words, unescape
+from bot.parsing import ParseError, mention_id, split_words, take_team, unescape
 from bot.services.analytics import kpi_report
 from handlers.replies import ephemeral
 
 
 def parse_kpi(text: str) -> tuple[str | None, str | None, str | None]:
     """`[@rep] [period] [team:NAME]` in any order → (rep user id, period text, team name)."""
-    rep = period = team = None
-    for word in split_words(text or ""):
+    words, team = take_team(split_words(text or ""), usage="kpi.error.kpi_usage")
+    rep = period = None
+    for word in words:
         user = mention_id(word)
         if user and rep is None:
             rep = user
-            continue
-        word = unescape(word)
-        if word.lower().startswith("team:") and len(word) > 5 and team is None:
-            team = word[5:].strip()
-        elif period is None and not user and not word.lower().startswith("team:"):
-            period = word
+        elif period is None and not user:
+            period = unescape(word)
         else:
             raise ParseError("kpi.error.kpi_usage")
     return rep, period, team

@@ -2,22 +2,17 @@
 
 from bot.unit import turn
 from bot.blocks.analytics import build_pipeline
-from bot.parsing import ParseError, split_words, unescape
+from bot.parsing import ParseError, split_words, take_team, unescape
 from bot.services.analytics import pipeline_report
 from handlers.replies import ephemeral
 
 
 def parse_pipeline(text: str) -> tuple[str | None, str | None]:
     """`[period] [team:NAME]` → (period text, team name)."""
-    period = team = None
-    for word in split_words(unescape(text or "")):
-        if word.lower().startswith("team:") and len(word) > 5 and team is None:
-            team = word[5:].strip()
-        elif period is None and not word.lower().startswith("team:"):
-            period = word
-        else:
-            raise ParseError("kpi.error.pipeline_usage")
-    return period, team
+    words, team = take_team(split_words(text or ""), usage="kpi.error.pipeline_usage")
+    if len(words) > 1:
+        raise ParseError("kpi.error.pipeline_usage")
+    return (unescape(words[0]) if words else None), team
 
 
 async def handle_pipeline(ack, command, client, respond, context):

@@ -45,4 +45,5 @@ async def handle_salesbot(ack, command, client, respond, context):
         else:
             member = await roster.remove_member(t.session, actor=t.actor, slack_user_id=cmd.user_id)
             text, blocks = build_notice(t.loc.md("roster.removed", user=mention(member.slack_user_id)))
+        await t.session.commit()  # what the reply says is stored before anyone reads it
         await respond(text=text, blocks=blocks, response_type="ephemeral")

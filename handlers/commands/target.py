@@ -32,4 +32,5 @@ async def handle_target(ack, command, client, respond, context):
         else:
             view = await targets.attainment(t.session, actor=t.actor, period=cmd.period, by=cmd.by, now=t.now, team_name=cmd.team)
             text, blocks = build_target_view(view, t.loc)
+        await t.session.commit()  # what the reply says is stored before anyone reads it
         await respond(text=text, blocks=blocks, response_type="ephemeral")

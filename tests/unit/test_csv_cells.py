@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from bot.csvio import cells
 from bot.csvio.cells import CellError
 from bot.csvio.columns import COLUMNS, KINDS, markdown_tables
+from bot.parsing import AMOUNT_MAX
 from bot.csvio.progress import ProgressBar
 
 
@@ -30,7 +31,7 @@ def test_money_rejects_what_is_not_an_amount(text):
     assert exc.value.key == "csv.error.amount"
 
 
-@given(st.integers(min_value=-10**15, max_value=10**15))
+@given(st.integers(min_value=-AMOUNT_MAX, max_value=AMOUNT_MAX))
 def test_money_round_trips_every_amount(minor):
     text = cells.format_money(minor)
     assert cells.parse_money(text) == minor

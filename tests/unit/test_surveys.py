@@ -13,6 +13,7 @@ from bot.i18n import I18n
 from bot.models import Customer, OutboxMessage, Stage, Survey, SurveyStatus
 from bot.services import surveys as svc
 from bot.services.actors import SlackProfile
+from bot.services.roster import managers_of
 from bot.services.errors import NotFound, PermissionDenied, ValidationFailed
 from bot.services.tasks import complete_task
 from bot.standin import limits
@@ -145,7 +146,7 @@ async def test_low_score_alert_goes_to_the_reps_team_managers(session):
     s = await scheduled(session, w, user="UCUST")
     answer = await svc.answer_survey(session, slack_team_id="T1", survey_id=s.id, responder_user_id="UCUST", score=1, now=NOW + timedelta(days=3))
     assert answer.low
-    managers = await svc.team_managers(session, workspace_id=w.ws.id, team_id=answer.ctx.rep.team_id)
+    managers = await managers_of(session, workspace_id=w.ws.id, team_ids=[answer.ctx.rep.team_id])
     assert [m.slack_user_id for m in managers] == ["UMGR"]
     text, blocks = build_low_score_alert(answer.ctx, f.loc("en"))
     assert "1" in text and "<@UREP1>" in str(blocks)

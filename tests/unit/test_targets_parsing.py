@@ -12,35 +12,8 @@ from hypothesis import strategies as st
 from bot.parsing import ParseError
 from bot.periods import parse_period
 from bot.services.errors import ServiceError
-from bot.services.targets import allocate, check_shares_total, parse_amount, parse_share, parse_target
+from bot.services.targets import allocate, check_shares_total, parse_share, parse_target
 from tests.unit import factories as f
-
-
-@pytest.mark.parametrize(
-    "text, minor",
-    [
-        ("50000000", 5_000_000_000),
-        ("50,000,000", 5_000_000_000),
-        ("50，000，000", 5_000_000_000),
-        ("5000万", 5_000_000_000),
-        ("5000w", 5_000_000_000),
-        ("0.5亿", 5_000_000_000),
-        ("1.5m", 150_000_000),
-        ("1.5M", 150_000_000),
-        ("2k", 200_000),
-        ("99.95", 9_995),
-        ("1.23456万", 1_234_560),
-        ("0", 0),
-    ],
-)
-def test_amounts(text, minor):
-    assert parse_amount(text) == minor
-
-
-@pytest.mark.parametrize("text", ["", "-5", "5e6", "1.234", "1.5x", "5,00", "12,3456", "¥5", "1.2345678k", "abc", "1" + "0" * 14])
-def test_bad_amounts(text):
-    with pytest.raises(ValueError):
-        parse_amount(text)
 
 
 def test_shares():
