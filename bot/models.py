@@ -506,3 +506,13 @@ class ProcessedEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)
     received_at: datetime = ts_field(default=utcnow)
+
+
+class SavedSubmission(SQLModel, table=True):
+    """Modal submissions already saved, by view id and hash, so a resubmitted view saves once."""
+
+    __tablename__ = "saved_submission"
+
+    view_id: str = Field(primary_key=True, max_length=32)
+    view_hash: str = Field(primary_key=True, max_length=64)
+    saved_at: datetime = ts_field(default=utcnow, index=True)
