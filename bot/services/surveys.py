@@ -3,6 +3,7 @@ sent when due, answered once (a second click changes the score), expired after 1
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +25,10 @@ SATISFIED_MIN = 4  # 4 and 5 count as satisfied in the KPI
 COMMENT_MAX = 3000
 SURVEY_ID_MAX = 2**31 - 1  # ids are INTEGER columns
 OPEN_STATUSES = (SurveyStatus.SCHEDULED, SurveyStatus.SENT, SurveyStatus.MANUAL)
+
+
+# (channel id, user id) → whether the user is in the channel; None when Slack could not tell.
+MembershipCheck = Callable[[str, str], Awaitable[bool | None]]
 
 
 class SurveyClosed(ServiceError):
@@ -141,7 +146,9 @@ async def load_survey(session: AsyncSession, *, slack_team_id: str, survey_id: i
     return SurveyContext(*row)
 
 
-async def _check_responder(session: AsyncSession, ctx: SurveyContext, responder_user_id: str, now: datetime, channel_id: str | None) -> None:
+async def _check_responder(
+    session: AsyncSession, ctx: SurveyContext, responder_user_id: str, now: datetime, channel_id: str | None, is_member: MembershipCheck | None,
+) -> None:
     """Who may answer: only the survey's recipient, once it was sent and until it expires.
 
     The recipient is the customer's contact user, or anyone but the team's own people in the
@@ -162,9 +169,12 @@ async def _check_responder(session: AsyncSession, ctx: SurveyContext, responder_
         raise PermissionDenied("survey.error.not_yours")
     if ctx.customer.contact_user_id and responder_user_id == ctx.customer.contact_user_id:
         return
-    in_channel = bool(ctx.customer.contact_channel_id) and channel_id == ctx.customer.contact_channel_id
-    if in_channel and (member is None or member.role is None):
-        return
+    channel = ctx.customer.contact_channel_id
+    if channel and channel_id == channel and (member is None or member.role is None):
+        # The click came from the shared channel; Slack's member list confirms the responder is in it
+        # (None: Slack could not tell, and the channel the click came from stands).
+        if is_member is None or await is_member(channel, responder_user_id) is not False:
+            return
     raise PermissionDenied("survey.error.not_yours")
 
 
@@ -185,14 +195,14 @@ class SurveyAnswer:
 
 async def answer_survey(
     session: AsyncSession, *, slack_team_id: str, survey_id: int, responder_user_id: str, score: int, now: datetime | None = None,
-    channel_id: str | None = None,
+    channel_id: str | None = None, is_member: MembershipCheck | None = None,
 ) -> SurveyAnswer:
     """Record a 1–5 score; a second click changes the score, never adds an answer."""
     now = now or utcnow()
     if score not in SCORES:
         raise ValidationFailed({"score": ("survey.error.score", {})})
     ctx = await load_survey(session, slack_team_id=slack_team_id, survey_id=survey_id)
-    await _check_responder(session, ctx, responder_user_id, now, channel_id)
+    await _check_responder(session, ctx, responder_user_id, now, channel_id, is_member)
     previous = ctx.survey.score
     # One row per survey, changed in place: the KPI can never count an answer twice. The
     # conditions make a repeated click a no-op and refuse a click that raced the expiry.
@@ -209,7 +219,7 @@ async def answer_survey(
 
 async def comment_survey(
     session: AsyncSession, *, slack_team_id: str, survey_id: int, responder_user_id: str, comment: str, now: datetime | None = None,
-    channel_id: str | None = None,
+    channel_id: str | None = None, is_member: MembershipCheck | None = None,
 ) -> SurveyContext:
     """Save the survey's comment (a new one replaces the old)."""
     now = now or utcnow()
@@ -219,7 +229,7 @@ async def comment_survey(
     if len(text) > COMMENT_MAX:
         raise ValidationFailed({"comment": ("survey.error.comment_too_long", {"max": COMMENT_MAX})})
     ctx = await load_survey(session, slack_team_id=slack_team_id, survey_id=survey_id)
-    await _check_responder(session, ctx, responder_user_id, now, channel_id)
+    await _check_responder(session, ctx, responder_user_id, now, channel_id, is_member)
     await session.execute(
         update(Survey).where(Survey.id == survey_id, Survey.workspace_id == ctx.workspace.id).values(comment=text)
         .execution_options(synchronize_session=False)
@@ -230,10 +240,11 @@ async def comment_survey(
 
 async def check_can_answer(
     session: AsyncSession, *, slack_team_id: str, survey_id: int, responder_user_id: str, now: datetime | None = None, channel_id: str | None = None,
+    is_member: MembershipCheck | None = None,
 ) -> SurveyContext:
     """The survey, when the responder may still answer it (before opening the comment modal)."""
     ctx = await load_survey(session, slack_team_id=slack_team_id, survey_id=survey_id)
-    await _check_responder(session, ctx, responder_user_id, now or utcnow(), channel_id)
+    await _check_responder(session, ctx, responder_user_id, now or utcnow(), channel_id, is_member)
     return ctx
 
 

@@ -30,6 +30,26 @@ def _clicked_in(body: dict) -> str | None:
     return channel if isinstance(channel, str) else None
 
 
+def channel_membership(client) -> surveys.MembershipCheck:
+    """Whether a user is in a channel, from Slack's member list (None when Slack cannot tell)."""
+
+    async def is_member(channel: str, user_id: str) -> bool | None:
+        cursor = None
+        try:
+            while True:
+                page = await client.conversations_members(channel=channel, limit=1000, cursor=cursor)
+                if user_id in (page.get("members") or []):
+                    return True
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    return False
+        except SlackApiError as exc:
+            log.warning("conversations.members failed: %s", exc.response.get("error"))
+            return None
+
+    return is_member
+
+
 async def responder_language(client, deps, user_id: str, ctx: surveys.SurveyContext | None):
     """The clicker's localizer and time zone: from Slack (users.info), else the rep's."""
     profile = await profile_fetcher(client)(user_id)
@@ -73,7 +93,7 @@ async def handle_survey_score(ack, body, action, client, respond, context):
         try:
             answer = await surveys.answer_survey(
                 t.session, slack_team_id=ref.team, survey_id=ref.survey_id, responder_user_id=user_id, score=ref.score, now=t.now,
-                channel_id=_clicked_in(body),
+                channel_id=_clicked_in(body), is_member=channel_membership(client),
             )
         except surveys.SurveyClosed:
             await t.session.rollback()
@@ -101,7 +121,9 @@ async def handle_survey_comment(ack, body, action, client, respond, context):
         if ref is None:
             raise NotFound("survey.error.not_found")
         channel = _clicked_in(body)
-        ctx = await surveys.check_can_answer(t.session, slack_team_id=ref.team, survey_id=ref.survey_id, responder_user_id=user_id, now=t.now, channel_id=channel)
+        ctx = await surveys.check_can_answer(
+            t.session, slack_team_id=ref.team, survey_id=ref.survey_id, responder_user_id=user_id, now=t.now, channel_id=channel, is_member=channel_membership(client),
+        )
         loc, _tz = await responder_language(client, deps, user_id, ctx)
         # The response_url lets the submission redraw the survey message with the comment.
         metadata = {"ref": ref.encode(), "ru": body.get("response_url"), "ch": channel}

@@ -6,7 +6,7 @@ from bot.blocks import ids
 from bot.blocks.surveys import SurveyRef, build_survey_answered
 from bot.services import surveys
 from bot.services.errors import NotFound
-from handlers.actions.survey_buttons import notify_answer, responder_language, survey_ref
+from handlers.actions.survey_buttons import channel_membership, notify_answer, responder_language, survey_ref
 from handlers.views.form import Form, save_form
 from handlers.views.state import metadata, text_value
 
@@ -25,7 +25,7 @@ async def handle_survey_comment_submission(ack, body, view, client, context):
             raise NotFound("survey.error.not_found")
         return await surveys.comment_survey(
             t.session, slack_team_id=ref.team, survey_id=ref.survey_id, responder_user_id=user_id,
-            comment=text_value(view, ids.SURVEY_COMMENT_TEXT), now=t.now, channel_id=ch if isinstance(ch := meta.get("ch"), str) else None,
+            comment=text_value(view, ids.SURVEY_COMMENT_TEXT), now=t.now, channel_id=ch if isinstance(ch := meta.get("ch"), str) else None, is_member=channel_membership(client),
         )
 
     async def after(t, ctx, confirm):

@@ -110,8 +110,8 @@ async def test_only_the_contact_answers_a_survey_sent_by_dm(driver, slack, deps,
     assert len(dm_cards(slack, REP1)) == 1, "the rep hears of the real answer"
 
 
-async def test_in_a_shared_channel_only_a_click_from_that_channel_counts(driver, slack, deps, clock):
-    slack.add_channel(SHARED, name="acme-shared")
+async def test_in_a_shared_channel_only_its_members_answer_from_it(driver, slack, deps, clock):
+    slack.add_channel(SHARED, name="acme-shared", members=[GUEST, REP2])
     slack.add_user(GUEST, name="Gus Guest", tz="UTC", locale="en-US")
     await east_team(driver)
     survey_id = await schedule(deps, name="Acme", channel=SHARED)
@@ -121,6 +121,8 @@ async def test_in_a_shared_channel_only_a_click_from_that_channel_counts(driver,
 
     refused = await forged_score(driver, survey_id, user=OUTSIDER, channel="C0GENERAL", score=1)
     assert "only they" in shown_text(refused["blocks"])
+    refused = await forged_score(driver, survey_id, user=OUTSIDER, channel=SHARED, score=1)
+    assert "only they" in shown_text(refused["blocks"]), "a click claiming the channel, from someone not in it"
     refused = await forged_score(driver, survey_id, user=REP2, channel=SHARED, score=5)
     assert "only they" in shown_text(refused["blocks"]), "the team's own people are not the customer"
     assert await score_of(deps, survey_id) is None
