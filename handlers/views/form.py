@@ -155,10 +155,9 @@ async def save_form(
             await t.session.commit()
             if not await answer():
                 log.warning("form %s saved after the member was told to submit again", view.get("callback_id"))
-            await prune_submissions(t.session, now=t.now)
-            await t.session.commit()
             if after is not None:
                 await after(t, result, confirm)
+            await prune_submissions(t.session, now=t.now)
 
     committing = asyncio.Event()
     task = asyncio.ensure_future(work())
