@@ -515,3 +515,13 @@ class RequestSignature(SQLModel, table=True):
 
     signature: str = Field(primary_key=True, max_length=80)
     expires_at: datetime = ts_field(index=True)
+
+
+class SavedSubmission(SQLModel, table=True):
+    """Modal submissions already saved, by view id and hash, so a resubmitted view saves once."""
+
+    __tablename__ = "saved_submission"
+
+    view_id: str = Field(primary_key=True, max_length=32)
+    view_hash: str = Field(primary_key=True, max_length=64)
+    saved_at: datetime = ts_field(default=utcnow, index=True)

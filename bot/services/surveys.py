@@ -3,6 +3,7 @@ sent when due, answered once (a second click changes the score), expired after 1
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,7 +23,12 @@ SCORES = range(1, 6)
 LOW_SCORE_MAX = 2  # a score of 1 or 2 alerts the managers
 SATISFIED_MIN = 4  # 4 and 5 count as satisfied in the KPI
 COMMENT_MAX = 3000
+SURVEY_ID_MAX = 2**31 - 1  # ids are INTEGER columns
 OPEN_STATUSES = (SurveyStatus.SCHEDULED, SurveyStatus.SENT, SurveyStatus.MANUAL)
+
+
+# (channel id, user id) → whether the user is in the channel; None when Slack could not tell.
+MembershipCheck = Callable[[str, str], Awaitable[bool | None]]
 
 
 class SurveyClosed(ServiceError):
@@ -130,6 +136,8 @@ async def due_surveys(session: AsyncSession, *, now: datetime, limit: int = 1000
 
 async def load_survey(session: AsyncSession, *, slack_team_id: str, survey_id: int) -> SurveyContext:
     """One survey of the workspace that posted it."""
+    if not 0 < survey_id <= SURVEY_ID_MAX:  # a forged id the database could not even compare
+        raise NotFound("survey.error.not_found")
     q = _context_query().where(Survey.id == survey_id, Workspace.slack_team_id == slack_team_id)
     row = (await session.execute(q)).first()
     if row is None:
@@ -137,20 +145,35 @@ async def load_survey(session: AsyncSession, *, slack_team_id: str, survey_id: i
     return SurveyContext(*row)
 
 
-async def _check_responder(session: AsyncSession, ctx: SurveyContext, responder_user_id: str, now: datetime) -> None:
-    """Who may answer: the customer's contact; in a shared channel anyone but the team's own people;
-    the rep or a manager of the rep's team recording the customer's answer by hand."""
+async def _check_responder(
+    session: AsyncSession, ctx: SurveyContext, responder_user_id: str, now: datetime, channel_id: str | None, is_member: MembershipCheck | None,
+) -> None:
+    """Who may answer: only the survey's recipient, once it was sent and until it expires.
+
+    The recipient is the customer's contact user, or anyone but the team's own people in the
+    customer's shared channel when the answer comes from that channel; for a manual survey
+    (sent to the rep) the rep or a manager of the rep's team, recording the customer's answer.
+    """
     if ctx.survey.status == SurveyStatus.EXPIRED or now >= ctx.survey.expires_at:
         raise SurveyClosed()
-    if responder_user_id == ctx.customer.contact_user_id:
-        return
+    if ctx.survey.status in (SurveyStatus.SCHEDULED, SurveyStatus.MANUAL) and now < ctx.survey.send_at:
+        raise NotFound("survey.error.not_found")  # not sent yet: nobody could have seen it
     q = select(Member).where(Member.workspace_id == ctx.workspace.id, Member.slack_user_id == responder_user_id)
     member = (await session.execute(q)).scalar_one_or_none()
-    if member is not None and ctx.rep is not None:
-        if member.id == ctx.rep.id or (member.role == Role.MANAGER and member.team_id is not None and member.team_id == ctx.rep.team_id):
+    if ctx.manual:
+        if member is not None and ctx.rep is not None and (
+            member.id == ctx.rep.id or (member.role == Role.MANAGER and member.team_id is not None and member.team_id == ctx.rep.team_id)
+        ):
             return
-    if ctx.customer.contact_channel_id and (member is None or member.role is None):
+        raise PermissionDenied("survey.error.not_yours")
+    if ctx.customer.contact_user_id and responder_user_id == ctx.customer.contact_user_id:
         return
+    channel = ctx.customer.contact_channel_id
+    if channel and channel_id == channel and (member is None or member.role is None):
+        # The click came from the shared channel; Slack's member list confirms the responder is in it
+        # (None: Slack could not tell, and the channel the click came from stands).
+        if is_member is None or await is_member(channel, responder_user_id) is not False:
+            return
     raise PermissionDenied("survey.error.not_yours")
 
 
@@ -171,13 +194,14 @@ class SurveyAnswer:
 
 async def answer_survey(
     session: AsyncSession, *, slack_team_id: str, survey_id: int, responder_user_id: str, score: int, now: datetime | None = None,
+    channel_id: str | None = None, is_member: MembershipCheck | None = None,
 ) -> SurveyAnswer:
     """Record a 1–5 score; a second click changes the score, never adds an answer."""
     now = now or utcnow()
     if score not in SCORES:
         raise ValidationFailed({"score": ("survey.error.score", {})})
     ctx = await load_survey(session, slack_team_id=slack_team_id, survey_id=survey_id)
-    await _check_responder(session, ctx, responder_user_id, now)
+    await _check_responder(session, ctx, responder_user_id, now, channel_id, is_member)
     previous = ctx.survey.score
     # One row per survey, changed in place: the KPI can never count an answer twice. The
     # conditions make a repeated click a no-op and refuse a click that raced the expiry.
@@ -194,6 +218,7 @@ async def answer_survey(
 
 async def comment_survey(
     session: AsyncSession, *, slack_team_id: str, survey_id: int, responder_user_id: str, comment: str, now: datetime | None = None,
+    channel_id: str | None = None, is_member: MembershipCheck | None = None,
 ) -> SurveyContext:
     """Save the survey's comment (a new one replaces the old)."""
     now = now or utcnow()
@@ -203,7 +228,7 @@ async def comment_survey(
     if len(text) > COMMENT_MAX:
         raise ValidationFailed({"comment": ("survey.error.comment_too_long", {"max": COMMENT_MAX})})
     ctx = await load_survey(session, slack_team_id=slack_team_id, survey_id=survey_id)
-    await _check_responder(session, ctx, responder_user_id, now)
+    await _check_responder(session, ctx, responder_user_id, now, channel_id, is_member)
     await session.execute(
         update(Survey).where(Survey.id == survey_id, Survey.workspace_id == ctx.workspace.id).values(comment=text)
         .execution_options(synchronize_session=False)
@@ -212,10 +237,13 @@ async def comment_survey(
     return ctx
 
 
-async def check_can_answer(session: AsyncSession, *, slack_team_id: str, survey_id: int, responder_user_id: str, now: datetime | None = None) -> SurveyContext:
+async def check_can_answer(
+    session: AsyncSession, *, slack_team_id: str, survey_id: int, responder_user_id: str, now: datetime | None = None, channel_id: str | None = None,
+    is_member: MembershipCheck | None = None,
+) -> SurveyContext:
     """The survey, when the responder may still answer it (before opening the comment modal)."""
     ctx = await load_survey(session, slack_team_id=slack_team_id, survey_id=survey_id)
-    await _check_responder(session, ctx, responder_user_id, now or utcnow())
+    await _check_responder(session, ctx, responder_user_id, now or utcnow(), channel_id, is_member)
     return ctx
 
 

@@ -17,7 +17,7 @@ import random
 import re
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -153,6 +153,7 @@ class SlackStandIn:
             "auth.test": self._auth_test,
             "users.info": self._users_info,
             "conversations.open": self._conversations_open,
+            "conversations.members": self._conversations_members,
             "chat.postMessage": self._post_message,
             "chat.postEphemeral": self._post_ephemeral,
             "chat.update": self._update_message,
@@ -253,9 +254,9 @@ class SlackStandIn:
             self.add_user(user_id, name=user_id.lower())
         return self.users[user_id]
 
-    def add_channel(self, channel_id: str, *, name: str) -> dict[str, Any]:
-        """Register a public or private channel the bot can post in."""
-        channel = {"id": channel_id, "name": name, "is_im": False, "user": None}
+    def add_channel(self, channel_id: str, *, name: str, members: Iterable[str] = ()) -> dict[str, Any]:
+        """Register a public or private channel the bot can post in, with the people in it (the bot is always in)."""
+        channel = {"id": channel_id, "name": name, "is_im": False, "user": None, "members": [self.bot_user_id, *members]}
         self.channels[channel_id] = channel
         return channel
 
@@ -275,6 +276,7 @@ class SlackStandIn:
                 "name": "directmessage",
                 "is_im": True,
                 "user": user_id,
+                "members": [user_id, self.bot_user_id],
             }
         return self._dms[user_id]
 
@@ -752,6 +754,19 @@ class SlackStandIn:
             "already_open": already,
             "channel": {"id": channel_id, "is_im": True, "user": users[0]},
         }
+
+    async def _conversations_members(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(_required(args, "channel"))
+        if channel is None:
+            raise ApiError("channel_not_found")
+        try:
+            limit = max(1, min(int(args.get("limit") or 100), 1000))
+            start = int(args.get("cursor") or 0)
+        except ValueError:
+            raise ApiError("invalid_cursor") from None
+        members = channel["members"]
+        end = start + limit
+        return {"members": members[start:end], "response_metadata": {"next_cursor": str(end) if end < len(members) else ""}}
 
     async def _post_message(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self._resolve_channel(args.get("channel"))

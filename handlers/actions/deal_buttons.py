@@ -9,7 +9,7 @@ from bot.services import deals
 from bot.services.errors import NotFound
 from bot.services.tasks import members_by_ids
 from bot.surfaces import publish_homes
-from handlers.replies import reply_to_click
+from handlers.replies import reply_to_click, open_modal
 
 
 def _ref(action) -> DealRef:
@@ -67,7 +67,7 @@ async def handle_deal_log(ack, body, action, client, respond, context):
     async with turn(context["deps"], client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=reply_to_click(body, client, respond)) as t:
         dv = await deals.get_deal_view(t.session, actor=t.actor, deal_id=_ref(action).deal_id)
         view = build_log_modal(t.loc, metadata={"deal": dv.deal.id, "ru": body.get("response_url")}, deal=dv)
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
+        await open_modal(client, body["trigger_id"], view)
 
 
 async def handle_deal_edit(ack, body, action, client, respond, context):
@@ -79,4 +79,4 @@ async def handle_deal_edit(ack, body, action, client, respond, context):
         contact = (customer.contact_channel_id or customer.contact_user_id) if customer else None
         metadata = {"deal": dv.deal.id, "ru": body.get("response_url"), "card": 1}
         view = build_deal_modal(t.loc, owner_user_id=dv.owner_user_id, metadata=metadata, view=dv, contact=contact)
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
+        await open_modal(client, body["trigger_id"], view)

@@ -8,7 +8,7 @@ from bot.blocks.refs import Surface, TaskRef
 from bot.services import tasks
 from bot.services.errors import NotFound
 from bot.surfaces import publish_homes, redraw
-from handlers.replies import reply_to_click
+from handlers.replies import reply_to_click, open_modal
 
 
 def _ref(action) -> TaskRef:
@@ -52,7 +52,7 @@ async def handle_task_note(ack, body, action, client, respond, context):
         row = await tasks.get_task_row(t.session, actor=t.actor, task_id=ref.task_id)
         metadata = {"ref": ref.encode(), "ru": body.get("response_url")}
         view = build_note_modal(t.loc, task_title=row.task.title, metadata=metadata)
-        await client.views_open(trigger_id=body["trigger_id"], view=view)
+        await open_modal(client, body["trigger_id"], view)
 
 
 async def handle_tasks_page(ack, body, action, client, respond, context):

@@ -4,7 +4,7 @@ from bot.unit import turn
 from bot.blocks.modals import AssignPrefill, build_assign_modal
 from bot.parsing import parse_assign
 from bot.services.tasks import require_assigner
-from handlers.replies import ephemeral
+from handlers.replies import ephemeral, open_modal
 
 
 async def handle_assign(ack, command, client, respond, context):
@@ -16,4 +16,4 @@ async def handle_assign(ack, command, client, respond, context):
         # The command's response_url lets the submission confirm in the channel it came from.
         metadata = {"ch": command.get("channel_id"), "ru": command.get("response_url")}
         view = build_assign_modal(t.loc, prefill=AssignPrefill(title=cmd.title, assignees=cmd.assignees), metadata=metadata)
-        await client.views_open(trigger_id=command["trigger_id"], view=view)
+        await open_modal(client, command["trigger_id"], view)

@@ -12,7 +12,7 @@ from bot.models import Stage
 from bot.parsing import split_words, unescape
 from bot.services import deals, playbooks
 from bot.services.errors import ServiceError
-from handlers.replies import ephemeral
+from handlers.replies import ephemeral, open_modal
 
 _DEAL_ID = re.compile(r"#?(\d{1,9})")  # nine digits always fit an integer column
 # Clients may send typographic quotes; the item list is split on plain ones.
@@ -90,4 +90,4 @@ async def handle_deal(ack, command, client, respond, context):
             view = build_deal_modal(t.loc, owner_user_id=dv.owner_user_id, metadata=metadata, view=dv, contact=contact)
         else:
             view = build_deal_modal(t.loc, owner_user_id=t.actor.member.slack_user_id, metadata=metadata)
-        await client.views_open(trigger_id=command["trigger_id"], view=view)
+        await open_modal(client, command["trigger_id"], view)

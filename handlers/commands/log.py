@@ -9,7 +9,7 @@ from bot.blocks.deals import build_log_modal
 from bot.parsing import unescape
 from bot.services import deals
 from bot.services.errors import ServiceError
-from handlers.replies import ephemeral
+from handlers.replies import ephemeral, open_modal
 
 _DEAL_ID = re.compile(r"#?(\d{1,9})")  # nine digits always fit an integer column
 
@@ -30,4 +30,4 @@ async def handle_log(ack, command, client, respond, context):
             view = build_log_modal(t.loc, metadata=metadata, deal=dv)
         else:
             view = build_log_modal(t.loc, metadata=metadata, deals=await deals.open_deals_of(t.session, actor=t.actor))
-        await client.views_open(trigger_id=command["trigger_id"], view=view)
+        await open_modal(client, command["trigger_id"], view)

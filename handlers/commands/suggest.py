@@ -5,7 +5,7 @@ from bot.blocks.suggestions import build_suggest_modal, build_suggestion_list
 from bot.parsing import parse_suggest
 from bot.services.suggestions import list_new_suggestions
 from bot.services.tasks import require_roster
-from handlers.replies import ephemeral
+from handlers.replies import ephemeral, open_modal
 
 
 async def handle_suggest(ack, command, client, respond, context):
@@ -20,4 +20,4 @@ async def handle_suggest(ack, command, client, respond, context):
             return
         require_roster(t.actor)
         view = build_suggest_modal(t.loc, text=text, metadata={"ru": command.get("response_url")})
-        await client.views_open(trigger_id=command["trigger_id"], view=view)
+        await open_modal(client, command["trigger_id"], view)

@@ -4,7 +4,7 @@ from bot.unit import turn
 from bot.blocks.targets import build_set_confirmation, build_split_confirmation, build_split_modal, build_target_view
 from bot.blocks.tasks import build_notice
 from bot.services import targets
-from handlers.replies import ephemeral
+from handlers.replies import ephemeral, open_modal
 
 
 async def handle_target(ack, command, client, respond, context):
@@ -22,7 +22,7 @@ async def handle_target(ack, command, client, respond, context):
             form = await targets.split_form(t.session, actor=t.actor, period=cmd.period, by=cmd.by, team_name=cmd.team)
             metadata = {"ru": command.get("response_url"), "team": cmd.team}
             view = build_split_modal(t.loc, period=cmd.period, by=cmd.by, keys=form.keys, parent_amount=form.parent.amount, currency=currency, metadata=metadata)
-            await client.views_open(trigger_id=command["trigger_id"], view=view)
+            await open_modal(client, command["trigger_id"], view)
             return
         elif cmd.action == "split":
             result = await targets.split_target(

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from slack_sdk.webhook.async_client import AsyncWebhookClient
-
+from bot.blocks import ids
 from bot.blocks.surveys import SurveyRef, build_survey_answered
 from bot.services import surveys
-from bot.services.errors import ServiceError, ValidationFailed
-from bot.blocks import ids
-from handlers.actions.survey_buttons import notify_answer, responder_language
+from bot.services.errors import NotFound
+from handlers.actions.survey_buttons import channel_membership, notify_answer, responder_language, survey_ref
+from handlers.views.form import Form, save_form
 from handlers.views.state import metadata, text_value
+
+FORM = Form(fallback=ids.SURVEY_COMMENT_TEXT, fields={"comment": ids.SURVEY_COMMENT_TEXT})
 
 
 async def handle_survey_comment_submission(ack, body, view, client, context):
@@ -17,27 +18,23 @@ async def handle_survey_comment_submission(ack, body, view, client, context):
     deps = context["deps"]
     user_id = body["user"]["id"]
     meta = metadata(view)
-    async with deps.db.sessionmaker() as session:
-        try:
-            ref = SurveyRef.decode(str(meta.get("ref", "")))
-            ctx = await surveys.comment_survey(session, slack_team_id=ref.team, survey_id=ref.survey_id, responder_user_id=user_id, comment=text_value(view, ids.SURVEY_COMMENT_TEXT), now=deps.clock())
-        except ValueError:
-            ref = None
-            ctx = None
-            error = ("survey.error.not_found", {})
-        except ValidationFailed as exc:
-            ctx, error = None, exc.errors["comment"]
-        except ServiceError as exc:
-            ctx, error = None, (exc.key, exc.params)
-        if ctx is None:
-            await session.rollback()
-            loc, _tz = await responder_language(client, deps, user_id, None)
-            await ack(response_action="errors", errors={ids.SURVEY_COMMENT_TEXT: loc.t(error[0], **error[1])[:150]})
-            return
-        await session.commit()
-        await ack()
+    ref: SurveyRef | None = survey_ref(str(meta.get("ref", "")))
+
+    async def save(t):
+        if ref is None:
+            raise NotFound("survey.error.not_found")
+        return await surveys.comment_survey(
+            t.session, slack_team_id=ref.team, survey_id=ref.survey_id, responder_user_id=user_id,
+            comment=text_value(view, ids.SURVEY_COMMENT_TEXT), now=t.now, channel_id=ch if isinstance(ch := meta.get("ch"), str) else None, is_member=channel_membership(client),
+        )
+
+    async def after(t, ctx, confirm):
         loc, tz = await responder_language(client, deps, user_id, ctx)
-        if meta.get("ru"):
+        if confirm.response_url:  # the survey message the comment was added from
             text, blocks = build_survey_answered(ctx, loc, tz=tz)
-            await AsyncWebhookClient(meta["ru"]).send(text=text, blocks=blocks, replace_original=True)
-        await notify_answer(client, session, deps, ctx, responder=user_id, comment_only=True)
+            await confirm.message(text, blocks, replace=True)
+        await notify_answer(client, t.session, deps, ctx, responder=user_id, comment_only=True)
+
+    # The survey's workspace comes from its button, not the click: a customer in a Slack
+    # Connect channel belongs to another workspace.
+    await save_form(ack, body, view, client, context, form=FORM, save=save, after=after, team_id=ref.team if ref else None)

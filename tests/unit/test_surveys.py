@@ -131,10 +131,12 @@ async def test_who_may_answer(session):
     with pytest.raises(PermissionDenied):
         await svc.answer_survey(session, slack_team_id="T1", survey_id=dm.id, responder_user_id="USTRANGER", score=5, now=at)
     with pytest.raises(PermissionDenied):
-        await svc.answer_survey(session, slack_team_id="T1", survey_id=shared.id, responder_user_id="UREP2", score=5, now=at)
+        await svc.answer_survey(session, slack_team_id="T1", survey_id=shared.id, responder_user_id="UREP2", score=5, now=at, channel_id="CSHARED")
+    with pytest.raises(PermissionDenied):  # a guest of the shared channel answers from that channel only
+        await svc.answer_survey(session, slack_team_id="T1", survey_id=shared.id, responder_user_id="UGUEST", score=4, now=at, channel_id="CGENERAL")
     with pytest.raises(NotFound):
         await svc.answer_survey(session, slack_team_id="T2", survey_id=dm.id, responder_user_id="UCUST", score=5, now=at)
-    assert (await svc.answer_survey(session, slack_team_id="T1", survey_id=shared.id, responder_user_id="UGUEST", score=4, now=at)).changed
+    assert (await svc.answer_survey(session, slack_team_id="T1", survey_id=shared.id, responder_user_id="UGUEST", score=4, now=at, channel_id="CSHARED")).changed
     assert (await svc.answer_survey(session, slack_team_id="T1", survey_id=manual.id, responder_user_id="UREP1", score=3, now=at)).changed
     assert (await svc.answer_survey(session, slack_team_id="T1", survey_id=manual.id, responder_user_id="UMGR", score=4, now=at)).changed
     with pytest.raises(PermissionDenied):
