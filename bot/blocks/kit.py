@@ -147,7 +147,7 @@ class Budget:
         self.max_blocks = max_blocks
         self.max_bytes = max_bytes
         self.blocks: list[dict] = []
-        self.size = 0
+        self.size = 1  # the list's two brackets, less the comma block_size counts after the last block
 
     @classmethod
     def message(cls) -> Budget:
@@ -170,19 +170,25 @@ class Budget:
         self.blocks.extend(blocks)
         self.size += sum(block_size(b) for b in blocks)
 
-    def add_while_fits(self, groups: Sequence[Sequence[dict]], *, more: Callable[[int], dict], reserve: Sequence[dict] = (), hidden: int = 0) -> int:
+    def add_while_fits(
+        self, groups: Sequence[Sequence[dict]], *, more: Callable[[int], dict], reserve: Sequence[dict] = (), hidden: int = 0,
+        counts: Sequence[int] | None = None,
+    ) -> int:
         """Add the groups (an item's blocks) in order while they fit, keeping room for `reserve` and the
-        "… and N more" line; then that line, `more(n)`, if anything was left out. `hidden` counts items
-        that were never given (beyond a query's limit). Returns how many items were left out."""
-        worst = more(len(groups) + hidden)  # the line with the largest count: smaller counts are no longer
+        "… and N more" line; then that line, `more(n)`, if anything was left out. `counts` says how many
+        items each group stands for (one each by default, e.g. lines packed into one section);
+        `hidden` counts items never given (beyond a query's limit). Returns how many were left out."""
+        counts = list(counts) if counts is not None else [1] * len(groups)
+        total = sum(counts) + hidden
+        worst = more(total)  # the line with the largest count: smaller counts are no longer
         shown = 0
         for i, group in enumerate(groups):
             last = i == len(groups) - 1 and not hidden
             if not self.fits(group, reserve=[*reserve, *([] if last else [worst])]):
                 break
             self.add(*group)
-            shown += 1
-        left = len(groups) - shown + hidden
+            shown += counts[i]
+        left = total - shown
         if left:
             self.add(more(left))
         return left
