@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
 from bot.models import Member, OutboxMessage, OutboxStatus
+from bot.blocks.kit import section
 from bot.settings import load_settings
+from bot.surfaces import TASK_CARD_JOB, Delivery, send_dm
 from jobs.outbox import Sender, SenderConfig, make_sender_client
 from tests.scenario.conftest import BOT_TOKEN, MANAGER, REP1, REP2, settle
 from tests.scenario.helpers import assign, dm_cards, east_team, shown_text, task_by_title
@@ -65,3 +68,20 @@ async def test_cards_that_go_through_queue_nothing(driver, slack, db):
     assert len(cards_for(slack, REP1, "Visit Beta")) == 1
     async with db.sessionmaker() as s:
         assert (await s.execute(select(OutboxMessage))).scalars().all() == []
+
+
+async def test_a_dm_whose_answer_never_came_is_held_for_review_not_sent_twice(driver, slack, db):
+    """A timeout after the request left: the post may exist, so the outbox holds it as unknown and the sender leaves it."""
+    await east_team(driver)
+    slack.delay("chat.postMessage", 1.5)
+    client = AsyncWebClient(token=BOT_TOKEN, base_url=slack.api_url, timeout=0.5)
+    async with db.sessionmaker() as s:
+        rep1 = (await s.execute(select(Member).where(Member.slack_user_id == REP1))).scalar_one()
+        outcome = await send_dm(client, s, member=rep1, key="task-card:999:1", job=TASK_CARD_JOB, text="A card", blocks=[section("A card")])
+    assert outcome == Delivery.UNSURE
+    slack.delay("chat.postMessage", 0)
+    assert len(dm_cards(slack, REP1)) == 1  # Slack did post it; only the answer was lost
+    settings = load_settings(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=slack.api_url, DATABASE_URL=db.url)
+    sender = Sender(db, make_sender_client(settings, FAST), config=FAST, name="cards")
+    assert await asyncio.wait_for(sender.deliver(["task-card:999:1"]), 30) == {OutboxStatus.UNKNOWN: 1}
+    assert len(dm_cards(slack, REP1)) == 1
