@@ -81,23 +81,32 @@ async def send_dm(client: AsyncWebClient, session: AsyncSession, *, member: Memb
     status: OutboxStatus | None = None
     try:
         channel = await dm_channel(client, session, member)
-        await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-        return Delivery.SENT
-    except SlackApiError as exc:
-        # Slack answered with an error, so nothing was posted (the sender judges 5xx the same way).
-        error = f"HTTP {exc.response.status_code}: {exc.response.get('error')}"
-    except aiohttp.ClientConnectorError as exc:
-        error = f"no connection: {exc}"
-    except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
-        # The request may have left and been posted: chat.postMessage has no idempotency key, so
-        # the row is held for review (`salesbot outbox list|mark`), never resent blindly.
-        error = f"{type(exc).__name__} after the request was sent: {exc}"
-        status = OutboxStatus.UNKNOWN
-    log.warning("DM %s to %s failed (%s); queued in the outbox", key, member.slack_user_id, error)
+    except (SlackApiError, asyncio.TimeoutError, aiohttp.ClientError) as exc:
+        # Opening a DM is safe to repeat: the sender opens it again from the user id.
+        error = f"conversations.open: {_describe(exc)}"
+    else:
+        try:
+            await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            return Delivery.SENT
+        except (SlackApiError, aiohttp.ClientConnectorError) as exc:
+            # Slack answered with an error, or no connection was made: nothing was posted (the sender judges the same way).
+            error = _describe(exc)
+        except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            # The request may have left and been posted: chat.postMessage has no idempotency key, so
+            # the row is held for review (`salesbot outbox list|mark`), never resent blindly.
+            error = f"{_describe(exc)} after the request was sent"
+            status = OutboxStatus.UNKNOWN
+    log.warning("DM %s to %s failed (%s); %s in the outbox", key, member.slack_user_id, error, "held for review" if status else "queued")
     post = Post(workspace_id=member.workspace_id, key=key, job=job, channel=channel, text=text, blocks=blocks, not_before=utcnow())
     await enqueue(session, [post], status=status, error=error)
     await session.commit()
     return Delivery.UNSURE if status else Delivery.QUEUED
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, SlackApiError):
+        return f"HTTP {exc.response.status_code}: {exc.response.get('error')}"
+    return f"{type(exc).__name__}: {exc}"
 
 
 @dataclass

@@ -85,3 +85,18 @@ async def test_a_dm_whose_answer_never_came_is_held_for_review_not_sent_twice(dr
     sender = Sender(db, make_sender_client(settings, FAST), config=FAST, name="cards")
     assert await asyncio.wait_for(sender.deliver(["task-card:999:1"]), 30) == {OutboxStatus.UNKNOWN: 1}
     assert len(dm_cards(slack, REP1)) == 1
+
+
+async def test_a_dm_that_could_not_be_opened_is_queued_for_the_user_and_delivered_once(driver, slack, db):
+    await east_team(driver)
+    slack.fail("conversations.open", status=500, times=1)
+    reply = await assign(driver, slack, title="Send samples", assignees=[REP1])
+    [confirmation] = await reply.responses()
+    assert "Ray Rep's card could not be delivered yet; it will be retried." in shown_text(confirmation["blocks"])
+    async with db.sessionmaker() as s:
+        [row] = (await s.execute(select(OutboxMessage))).scalars().all()
+    assert row.channel == REP1 and row.status == OutboxStatus.PENDING  # the sender opens the DM itself
+    settings = load_settings(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=slack.api_url, DATABASE_URL=db.url)
+    sender = Sender(db, make_sender_client(settings, FAST), config=FAST, name="cards")
+    assert await asyncio.wait_for(sender.deliver([row.key]), 30) == {OutboxStatus.SENT: 1}
+    assert len(cards_for(slack, REP1, "Send samples")) == 1
