@@ -20,8 +20,6 @@ idempotency key: a second request could post twice).
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import logging
 import os
 import socket
@@ -36,8 +34,6 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
@@ -45,6 +41,7 @@ from bot.i18n import I18n
 from bot.models import Member, OutboxMessage, OutboxStatus, Role, SalesTeam, utcnow
 from bot.settings import Settings
 from bot.text import SlackSafe, mention, truncate
+from bot.services.outbox import decode_payload, encode_payload, enqueue
 from jobs.base import Post
 
 log = logging.getLogger(__name__)
@@ -55,56 +52,7 @@ _CHUNK = 500  # rows or keys per statement: well under SQLite's and asyncpg's pa
 
 
 # ---------------------------------------------------------------------------- enqueue
-
-
-def encode_payload(post: Post) -> str:
-    """The stored form of a post's content: text, blocks and files (content in base64)."""
-    files = [
-        {"filename": f["filename"], "title": f.get("title") or f["filename"], "content": base64.b64encode(f["content"]).decode("ascii")}
-        for f in post.files
-    ]
-    return json.dumps({"text": post.text, "blocks": post.blocks, "files": files}, ensure_ascii=False)
-
-
-def decode_payload(raw: str) -> dict[str, Any]:
-    """The inverse of encode_payload: files come back with their content as bytes."""
-    data = json.loads(raw)
-    data["files"] = [{**f, "content": base64.b64decode(f["content"])} for f in data.get("files") or []]
-    return data
-
-
-async def enqueue(session: AsyncSession, posts: Sequence[Post]) -> int:
-    """Insert posts into the outbox, ignoring keys already there; returns how many were new."""
-    if not posts:
-        return 0
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    table = OutboxMessage.__table__
-    now = utcnow()
-    new = 0
-    first: dict[str, Post] = {}
-    for p in posts:  # one statement must not carry a key twice; the first one wins, as in the table
-        first.setdefault(p.key, p)
-    unique = list(first.values())
-    for start in range(0, len(unique), _CHUNK):
-        rows = [
-            {
-                "workspace_id": p.workspace_id,
-                "key": p.key,
-                "job": p.job,
-                "channel": p.channel,
-                "payload": encode_payload(p),
-                "status": OutboxStatus.SKIPPED if p.skip else OutboxStatus.PENDING,
-                "attempts": 0,
-                "not_before": p.not_before,
-                "expires_at": p.expires_at,
-                "created_at": now,
-            }
-            for p in unique[start : start + _CHUNK]
-        ]
-        stmt = insert(table).values(rows).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
-        new += len((await session.execute(stmt)).all())
-    return new
+# Storing posts is a service (listeners queue what they could not deliver at once); re-exported here.
 
 
 REVIEWABLE = (OutboxStatus.UNKNOWN, OutboxStatus.DEAD)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
-from bot.blocks.kit import MESSAGE_MAX_BLOCKS, SECTION_TEXT_MAX, context, divider, fallback_text, header, section
+from bot.blocks.kit import MESSAGE_MAX_BLOCKS, SECTION_TEXT_MAX, Budget, context, divider, fallback_text, header, section
 from bot.blocks.priorities import PACE_KEYS, fraction_decimal
 from bot.charts import ChartTexts
 from bot.i18n import Localizer
@@ -93,22 +93,24 @@ def build_digest_message(d: Digest, loc: Localizer) -> tuple[str, list[dict]]:
     tail.append(section(loc.render("digest_agenda.j2", lines=agenda_lines(d, loc))))
     tail.append(context(loc.md("digest.footer", stale_days=loc.number(d.schedule.stale_days))))
 
-    # The table takes whatever blocks are left: a title, its sections, and one "…and N more" line.
-    table: list[dict] = [section(SlackSafe(f"*{escape(loc.t('digest.section.reps'))}* " + loc.md("digest.reps_legend")))]
+    # The table takes whatever the message's budget leaves (blocks and bytes): a title, its sections, and one "…and N more" line.
+    budget = Budget.message()
+    budget.add(*top)
+    budget.add(section(SlackSafe(f"*{escape(loc.t('digest.section.reps'))}* " + loc.md("digest.reps_legend"))))
     if not d.reps:
-        table.append(section(loc.md("digest.no_reps")))
+        budget.add(section(loc.md("digest.no_reps")))
     else:
         lines = rep_table_lines(d, loc)
         head, rows = lines[0], lines[1:]
         chunks = _chunks(rows, SECTION_TEXT_MAX - len(head) - 1)
-        room = MESSAGE_MAX_BLOCKS - len(top) - len(tail) - len(table) - 1
-        shown_chunks = chunks[:max(1, room)]
-        for chunk in shown_chunks:
-            table.append(section(SlackSafe(FENCE + "\n".join([head, *chunk]) + FENCE)))
-        left = len(rows) - sum(len(c) for c in shown_chunks)
-        if left:
-            table.append(context(loc.md("digest.and_more", n=loc.number(left))))
-    blocks = top + table + tail
+        budget.add_while_fits(
+            [[section(SlackSafe(FENCE + "\n".join([head, *chunk]) + FENCE))] for chunk in chunks],
+            counts=[len(c) for c in chunks],
+            more=lambda n: context(loc.md("digest.and_more", n=loc.number(n))),
+            reserve=tail,
+        )
+    budget.add(*tail)
+    blocks = budget.blocks
     text = fallback_text(loc.md("digest.fallback", team=d.team.name, period=d.period.label, won=loc.money(d.won, d.currency)))
     return text, blocks[:MESSAGE_MAX_BLOCKS]
 

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Sequence
+
 from bot.text import SlackSafe, escape, truncate, truncate_md
 
 # Slack limits (see slack-facts.md); the builders cut here so Slack never rejects a payload.
 MESSAGE_MAX_BLOCKS = 50
 VIEW_MAX_BLOCKS = 100
+# Slack refuses a view (modal or Home) of 250 kB or more (view_too_large) whatever its block count:
+# builders keep their blocks under a budget well below it, leaving room for the view's other fields.
+VIEW_MAX_BYTES = 250_000
+VIEW_BYTE_BUDGET = 100_000
+# A message's text is cut past 40,000 characters; its blocks are kept to the same order of size, so a
+# message stays readable and well inside what chat.postMessage and the outbox carry.
+MESSAGE_BYTE_BUDGET = 40_000
 SECTION_TEXT_MAX = 3000
 FIELD_TEXT_MAX = 2000
 HEADER_MAX = 150
@@ -118,3 +128,67 @@ def fallback_text(text: SlackSafe | str) -> str:
     """The top-level `text` of a message: Slack reads it as mrkdwn (notifications show it), so
     plain text is escaped here and mrkdwn built by the bot (SlackSafe) passes unchanged."""
     return truncate_md(escape(text), FALLBACK_TEXT_MAX)
+
+
+def block_size(block: dict) -> int:
+    """The bytes a block adds to a payload: its compact UTF-8 JSON and the comma that separates it."""
+    return len(json.dumps(block, ensure_ascii=False, separators=(",", ":")).encode("utf-8")) + 1
+
+
+class Budget:
+    """Blocks being gathered for one surface, within its block count and byte budget.
+
+    Slack limits both (50 blocks a message, 100 a view; a view under 250 kB), and a long list of long
+    lines breaks the bytes well before the count. Fixed parts are added with `add`; lists with
+    `add_while_fits`, which stops where the budget would break and says how many were left out.
+    """
+
+    def __init__(self, *, max_blocks: int, max_bytes: int) -> None:
+        self.max_blocks = max_blocks
+        self.max_bytes = max_bytes
+        self.blocks: list[dict] = []
+        self.size = 1  # the list's two brackets, less the comma block_size counts after the last block
+
+    @classmethod
+    def message(cls) -> Budget:
+        """The budget of one message."""
+        return cls(max_blocks=MESSAGE_MAX_BLOCKS, max_bytes=MESSAGE_BYTE_BUDGET)
+
+    @classmethod
+    def view(cls) -> Budget:
+        """The budget of a modal or a Home tab."""
+        return cls(max_blocks=VIEW_MAX_BLOCKS, max_bytes=VIEW_BYTE_BUDGET)
+
+    def fits(self, blocks: Sequence[dict], *, reserve: Sequence[dict] = ()) -> bool:
+        """Whether `blocks` fit now with room still left for `reserve` (blocks that must come later)."""
+        count = len(self.blocks) + len(blocks) + len(reserve)
+        size = self.size + sum(block_size(b) for b in blocks) + sum(block_size(b) for b in reserve)
+        return count <= self.max_blocks and size <= self.max_bytes
+
+    def add(self, *blocks: dict) -> None:
+        """Add blocks that are always shown (titles, hints, closing lines)."""
+        self.blocks.extend(blocks)
+        self.size += sum(block_size(b) for b in blocks)
+
+    def add_while_fits(
+        self, groups: Sequence[Sequence[dict]], *, more: Callable[[int], dict], reserve: Sequence[dict] = (), hidden: int = 0,
+        counts: Sequence[int] | None = None,
+    ) -> int:
+        """Add the groups (an item's blocks) in order while they fit, keeping room for `reserve` and the
+        "… and N more" line; then that line, `more(n)`, if anything was left out. `counts` says how many
+        items each group stands for (one each by default, e.g. lines packed into one section);
+        `hidden` counts items never given (beyond a query's limit). Returns how many were left out."""
+        counts = list(counts) if counts is not None else [1] * len(groups)
+        total = sum(counts) + hidden
+        worst = more(total)  # the line with the largest count: smaller counts are no longer
+        shown = 0
+        for i, group in enumerate(groups):
+            last = i == len(groups) - 1 and not hidden
+            if not self.fits(group, reserve=[*reserve, *([] if last else [worst])]):
+                break
+            self.add(*group)
+            shown += counts[i]
+        left = total - shown
+        if left:
+            self.add(more(left))
+        return left

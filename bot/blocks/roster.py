@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from bot.blocks.kit import MESSAGE_MAX_BLOCKS, SECTION_TEXT_MAX, context, fallback_text, header, section
+from bot.blocks.kit import SECTION_TEXT_MAX, Budget, context, fallback_text, header, section
 from bot.i18n import Localizer
 from bot.services.actors import Actor
 from bot.services.roster import RosterEntry
@@ -38,17 +38,17 @@ def build_roster(entries: list[RosterEntry], loc: Localizer) -> tuple[str, list[
     if not entries:
         blocks.append(section(loc.md("roster.empty")))
         return fallback_text(title), blocks
-    room = MESSAGE_MAX_BLOCKS - 2  # the header, and the closing "…and N more" line
-    shown = 0
+    budget = Budget.message()
+    budget.add(*blocks)
+    groups: list[list[dict]] = []
+    counts: list[int] = []
     for team_name, group in groupby(entries, key=lambda e: e.team_name):
         members = list(group)
         team_line = loc.md("roster.team", team=team_name, n=loc.number(len(members)))
         lines = [team_line] + [loc.render("roster_line.j2", m=e.member) for e in members]
         for i, (text, count) in enumerate(_chunks(lines)):
-            if len(blocks) > room:
-                break
-            blocks.append(section(text))
-            shown += count - (1 if i == 0 else 0)  # the first chunk starts with the team's name
-    if shown < len(entries):
-        blocks.append(context(loc.md("roster.more", n=loc.number(len(entries) - shown))))
-    return fallback_text(title), blocks
+            groups.append([section(text)])
+            counts.append(count - (1 if i == 0 else 0))  # the first chunk starts with the team's name
+    # A very large roster breaks the byte budget before the 50 blocks: cut with a count either way.
+    budget.add_while_fits(groups, counts=counts, more=lambda n: context(loc.md("roster.more", n=loc.number(n))))
+    return fallback_text(title), budget.blocks

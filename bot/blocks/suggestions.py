@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.blocks.kit import actions, button, context, fallback_text, header, input_block, modal, option, plain, section
+from bot.blocks.kit import Budget, actions, button, context, fallback_text, header, input_block, modal, option, plain, section
 from bot.i18n import Localizer
 from bot.models import SuggestionStatus
 from bot.services.suggestions import TEXT_MAX, SuggestionRow
@@ -55,15 +55,16 @@ def build_suggestion_list(rows: list[SuggestionRow], total: int, loc: Localizer,
     if not rows:
         blocks.append(section(loc.md("suggest.list.empty")))
         return fallback_text(title), blocks
+    groups = []
     for row in rows:
         value = str(row.suggestion.id)
         buttons = [button(loc.t(key), action_id, value, style="primary" if status == SuggestionStatus.PLANNED else None)
                    for action_id, status, key in DECISION_BUTTONS]
-        blocks.append(section(suggestion_text(row, loc, tz)))
-        blocks.append(actions(buttons, block_id=f"suggestion-{row.suggestion.id}"))
-    if total > len(rows):
-        blocks.append(context(loc.md("suggest.list.more", n=loc.number(total - len(rows)))))
-    return fallback_text(title), blocks
+        groups.append([section(suggestion_text(row, loc, tz)), actions(buttons, block_id=f"suggestion-{row.suggestion.id}")])
+    budget = Budget.message()
+    budget.add(*blocks)
+    budget.add_while_fits(groups, hidden=total - len(rows), more=lambda n: context(loc.md("suggest.list.more", n=loc.number(n))))
+    return fallback_text(title), budget.blocks
 
 
 def build_decision_notice(row: SuggestionRow, loc: Localizer, *, decided_by: str) -> tuple[str, list[dict]]:

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 from babel.numbers import format_compact_currency
 
-from bot.blocks.kit import MESSAGE_MAX_BLOCKS, SECTION_TEXT_MAX, VIEW_MAX_BLOCKS, context, fallback_text, header, input_block, modal, plain, section
+from bot.blocks.kit import SECTION_TEXT_MAX, VIEW_MAX_BLOCKS, Budget, context, fallback_text, header, input_block, modal, plain, section
 from bot.i18n import Localizer
 from bot.periods import WEEK, Period, parse_period
 from bot.services.targets import DIMENSIONS, SetResult, SplitResult, TargetLine, TargetView
@@ -89,15 +89,17 @@ def render_line(loc: Localizer, line: TargetLine, *, name: SlackSafe, currency: 
     )
 
 
-def _chunks(lines: list[str], limit: int = SECTION_TEXT_MAX) -> list[str]:
-    out, cur = [], ""
+def _chunks(lines: list[str], limit: int = SECTION_TEXT_MAX) -> list[tuple[str, int]]:
+    """Lines packed into section-sized texts, each with how many lines it holds."""
+    out, cur, n = [], "", 0
     for line in lines:
         if cur and len(cur) + 2 + len(line) > limit:
-            out.append(cur)
-            cur = ""
+            out.append((cur, n))
+            cur, n = "", 0
         cur = f"{cur}\n\n{line}" if cur else line
+        n += 1
     if cur:
-        out.append(cur)
+        out.append((cur, n))
     return out
 
 
@@ -116,16 +118,21 @@ def build_target_view(view: TargetView, loc: Localizer) -> tuple[str, list[dict]
     if view.by and not view.lines:
         blocks.append(section(loc.md("target.view.no_split", period=label, by=dimension_label(loc, view.by))))
     texts = [render_line(loc, line, name=_line_name(loc, view.by, line), currency=view.currency) for line in view.lines]
-    room = MESSAGE_MAX_BLOCKS - len(blocks) - 2
-    chunks = _chunks(texts)
-    for text in chunks[:room]:
-        blocks.append(section(text))
+    closing: list[dict] = []
     if view.by and view.other_won:
-        blocks.append(context(loc.md("target.view.other_won", won=money(loc, view.other_won, view.currency))))
+        closing.append(context(loc.md("target.view.other_won", won=money(loc, view.other_won, view.currency))))
     if not view.by and view.splits:
         names = ", ".join(dimension_label(loc, d) for d in view.splits)
-        blocks.append(context(loc.md("target.view.splits", names=names, period=label, by=view.splits[0])))
-    return fallback_text(title), blocks[:MESSAGE_MAX_BLOCKS]
+        closing.append(context(loc.md("target.view.splits", names=names, period=label, by=view.splits[0])))
+    budget = Budget.message()
+    budget.add(*blocks)
+    chunks = _chunks(texts)
+    budget.add_while_fits(
+        [[section(text)] for text, _ in chunks], counts=[n for _, n in chunks], reserve=closing,
+        more=lambda n: context(loc.md("target.view.more", n=loc.number(n))),
+    )
+    budget.add(*closing)
+    return fallback_text(title), budget.blocks
 
 
 def build_set_confirmation(result: SetResult, loc: Localizer, currency: str) -> SlackSafe:
@@ -148,9 +155,14 @@ def build_split_confirmation(result: SplitResult, loc: Localizer, currency: str)
         lines.append(SlackSafe(f"• {name}: {escape(money(loc, part.amount, currency))}"))
     total = money(loc, sum(p.amount for p in result.parts), currency)
     blocks = [section(loc.md("target.split.summary", period=result.parent.period, by=dimension_label(loc, result.by), total=total))]
-    for text in _chunks(lines)[: MESSAGE_MAX_BLOCKS - 2]:
-        blocks.append(section(text.replace("\n\n", "\n")))
-    return fallback_text(title), blocks
+    budget = Budget.message()
+    budget.add(*blocks)
+    chunks = _chunks(lines)
+    budget.add_while_fits(
+        [[section(SlackSafe(text.replace("\n\n", "\n")))] for text, _ in chunks], counts=[n for _, n in chunks],
+        more=lambda n: context(loc.md("target.view.more", n=loc.number(n))),
+    )
+    return fallback_text(title), budget.blocks
 
 
 def build_split_modal(

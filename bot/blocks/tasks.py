@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from bot.blocks.kit import actions, button, context, divider, fallback_text, header, section
 from bot.blocks.refs import Surface, TaskRef
 from bot.i18n import Localizer
-from bot.models import TaskStatus
+from bot.models import Member, TaskStatus
 from bot.services.tasks import TaskFilter, TaskPage, TaskRow
 from bot.text import SlackSafe
 from bot.blocks import ids
@@ -67,10 +68,12 @@ def build_task_list(page: TaskPage, which: TaskFilter, loc: Localizer, today: da
     return fallback_text(title), blocks
 
 
-def build_assigned_confirmation(row: TaskRow, loc: Localizer, today: date) -> tuple[str, list[dict]]:
-    """What the manager sees after assigning."""
-    text = loc.render("assigned_confirmation.j2", row=row, today=today)
-    return fallback_text(loc.md("assign.confirm.fallback", title=row.task.title)), [section(text)]
+def build_assigned_confirmation(row: TaskRow, loc: Localizer, today: date, *, queued: Sequence[Member] = (), unsure: Sequence[Member] = ()) -> tuple[str, list[dict]]:
+    """What the manager sees after assigning, naming the assignees whose card has not arrived yet."""
+    lines = [loc.render("assigned_confirmation.j2", row=row, today=today)]
+    lines += [loc.md("assign.card_queued", name=m.name or m.slack_user_id) for m in queued]
+    lines += [loc.md("assign.card_unsure", name=m.name or m.slack_user_id) for m in unsure]
+    return fallback_text(loc.md("assign.confirm.fallback", title=row.task.title)), [section(SlackSafe("\n".join(lines)))]
 
 
 def build_notice(text: SlackSafe) -> tuple[str, list[dict]]:
