@@ -1,6 +1,6 @@
 """The data standard: the columns of each kind of CSV file, defined once.
 
-The importer reads, the exporter writes and the README documents exactly these columns.
+The importer reads, the exporter writes and docs/data-standard.md documents exactly these columns.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class Column:
 
     @property
     def type_label(self) -> str:
-        """How the README names the type."""
+        """How docs/data-standard.md names the type."""
         if self.type == "choice":
             return "|".join(self.choices)
         if self.type == "int":
@@ -180,7 +180,7 @@ def header(kind: str) -> list[str]:
 
 
 def markdown_tables() -> str:
-    """The data standard as Markdown tables, one per kind (the README's copy is made from this)."""
+    """The data standard as Markdown tables, one per kind (docs/data-standard.md's copy is made from this)."""
     out = []
     for kind in KINDS:
         out.append(f"**{kind}**\n\n| column | type | required | example | meaning |\n|---|---|---|---|---|")
