@@ -1,7 +1,7 @@
 """saved modal submissions (view id and hash), so a resubmitted view saves once
 
-Revision ID: 0004
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ import sqlmodel
 import bot.models
 
 
-revision = '0004'
-down_revision = '0001'
+revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
