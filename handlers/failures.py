@@ -8,6 +8,7 @@ failure reaches, logs the traceback and tells the member.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -27,6 +28,9 @@ log = logging.getLogger(__name__)
 
 UNEXPECTED = "error.unexpected"
 DATABASE_DOWN = "error.database_down"
+FORM_BUSY = "form.error.busy"
+# How long a failing request may wait for users.info to learn the member's language.
+PROFILE_SECONDS = 0.5
 
 
 class SteadyAck(AsyncAck):
@@ -55,6 +59,21 @@ def neutral_answer(body: dict[str, Any]) -> BoltResponse:
     if isinstance(body, dict) and body.get("type") == "block_suggestion":
         return BoltResponse(status=200, body={"options": []})
     return BoltResponse(status=200, body="")
+
+
+async def keep_form_open(client: AsyncWebClient, i18n: I18n, context, body: dict[str, Any]) -> BoltResponse:
+    """A submitted modal that could not be saved stays open, with "submit again" under its first field."""
+    locale = None
+    try:  # a short look for the member's language; the answer must stay inside Slack's 3 s
+        profile = await asyncio.wait_for(profile_fetcher(client)(context.user_id), PROFILE_SECONDS) if context.user_id else None
+        locale = profile.locale if profile else None
+    except Exception:
+        log.info("answering a form in the default language: users.info did not answer in time")
+    view = body.get("view") if isinstance(body.get("view"), dict) else {}
+    inputs = [b.get("block_id") for b in view.get("blocks") or [] if isinstance(b, dict) and b.get("type") == "input" and b.get("block_id")]
+    if not inputs:
+        return neutral_answer(body)
+    return BoltResponse(status=200, body={"response_action": "errors", "errors": {inputs[0]: i18n.get(locale).t(FORM_BUSY)}})
 
 
 async def tell(client: AsyncWebClient, i18n: I18n, context, key: str, **params: Any) -> None:

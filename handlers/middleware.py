@@ -14,7 +14,7 @@ from bot.models import utcnow
 from bot.services.events import first_delivery, prune_events
 from bot.services.signatures import first_use, prune_signatures
 from bot.unit import after_ack
-from handlers.failures import DATABASE_DOWN, SteadyAck, is_database_outage, neutral_answer, tell
+from handlers.failures import DATABASE_DOWN, SteadyAck, is_database_outage, keep_form_open, neutral_answer, tell
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,9 @@ def register(app: AsyncApp, deps) -> None:
 
     @app.middleware
     async def provide_deps(context, next):  # noqa: A002 - Bolt's name
-        """Make the shared dependencies available as context["deps"]."""
+        """Make the shared dependencies available as context["deps"], and note when the request arrived."""
         context["deps"] = deps
+        context["arrived"] = time.monotonic()
         await next()
 
     @app.middleware
@@ -89,6 +90,8 @@ def register(app: AsyncApp, deps) -> None:
             if not is_database_outage(exc):
                 raise
             log.error("database unreachable, %s answered without it: %s", body.get("command") or body.get("type"), exc)
+            if body.get("type") == "view_submission":
+                return await keep_form_open(client, deps.i18n, context, body)
             if body.get("type") != "event_callback":
                 after_ack(tell(client, deps.i18n, context, DATABASE_DOWN))
             return neutral_answer(body)

@@ -92,14 +92,18 @@ async def write_lock(db: Database):
             assert await proc.wait() == 0
 
 
-async def test_a_locked_database_gets_a_field_error_in_time_and_saves_nothing(driver, slack, db):
+async def test_a_locked_database_gets_a_field_error_in_time_and_saves_nothing(driver, slack, db, logged_errors):
+    logged_errors.allow("database unreachable")  # the edge may meet the lock before the form does
     await east_team(driver)
     _reply, view = await open_assign(driver, slack)
     values = {ids.ASSIGN_TITLE: "Call Acme", ids.ASSIGN_ASSIGNEES: [REP1]}
     locked_at = time.monotonic()
     async with write_lock(db):
-        # The manager submits, reads the error and submits again while the lock is still held.
-        for attempt in (1, 2):
+        # The manager submits, reads the error and submits again while the lock is still held,
+        # until it has been held longer than Slack would wait for one answer.
+        attempt = 0
+        while attempt < 2 or time.monotonic() - locked_at <= SLACK_GIVES_UP:
+            attempt += 1
             blocked = await driver.submit_view(view["id"], user=MANAGER, values=values)
             assert blocked.elapsed < SLACK_GIVES_UP, f"attempt {attempt} answered after {blocked.elapsed:.2f}s"
             assert field_errors(blocked) == {ids.ASSIGN_TITLE: "Could not save just now. Please submit again."}
