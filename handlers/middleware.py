@@ -89,7 +89,9 @@ def register(app: AsyncApp, deps) -> None:
         except Exception as exc:
             if not is_database_outage(exc):
                 raise
-            log.error("database unreachable, %s answered without it: %s", body.get("command") or body.get("type"), exc)
+            # A lock held by a burst of saves is a busy moment, not an outage: a warning, not an error.
+            level = logging.WARNING if "locked" in str(exc) else logging.ERROR
+            log.log(level, "database unreachable, %s answered without it: %s", body.get("command") or body.get("type"), exc)
             if body.get("type") == "view_submission":
                 return await keep_form_open(client, deps.i18n, context, body)
             if body.get("type") != "event_callback":
