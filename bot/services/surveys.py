@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -20,7 +20,6 @@ from bot.services.errors import NotFound, PermissionDenied, ServiceError, Valida
 SURVEY_LIFETIME = timedelta(days=14)
 SCORES = range(1, 6)
 LOW_SCORE_MAX = 2  # a score of 1 or 2 alerts the managers
-SATISFIED_MIN = 4  # 4 and 5 count as satisfied in the KPI
 COMMENT_MAX = 3000
 OPEN_STATUSES = (SurveyStatus.SCHEDULED, SurveyStatus.SENT, SurveyStatus.MANUAL)
 
@@ -226,29 +225,3 @@ async def team_managers(session: AsyncSession, *, workspace_id: int, team_id: in
         return []
     q = select(Member).where(Member.workspace_id == workspace_id, Member.team_id == team_id, Member.role == Role.MANAGER).order_by(Member.id)
     return list((await session.execute(q)).scalars())
-
-
-@dataclass(frozen=True)
-class SatisfactionStats:
-    """Answers in a period and how many were satisfied (4–5 of 5)."""
-
-    answers: int
-    satisfied: int
-
-    @property
-    def ratio(self):
-        """Satisfied / answers, or None without answers."""
-        from decimal import Decimal
-
-        return Decimal(self.satisfied) / self.answers if self.answers else None
-
-
-async def satisfaction(session: AsyncSession, *, workspace_id: int, start: datetime, end: datetime, team_id: int | None = None) -> SatisfactionStats:
-    """Answered surveys in [start, end) and the satisfied ones, in one query (optionally for one team's reps)."""
-    q = select(func.count(Survey.id), func.count(Survey.id).filter(Survey.score >= SATISFIED_MIN)).where(
-        Survey.workspace_id == workspace_id, Survey.score.is_not(None), Survey.answered_at >= start, Survey.answered_at < end,
-    )
-    if team_id is not None:
-        q = q.join(Member, Member.id == Survey.rep_id).where(Member.team_id == team_id)
-    answers, satisfied = (await session.execute(q)).one()
-    return SatisfactionStats(int(answers), int(satisfied or 0))
