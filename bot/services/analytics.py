@@ -19,8 +19,8 @@ from bot.periods import MONTH, QUARTER, Period, parse_period, period_containing
 from bot.services.actors import Actor, safe_zone
 from bot.services.errors import NotFound, NotOnRoster, PermissionDenied, ServiceError
 from bot.services.figures import (
-    REP, STAGE_RANK, TOTAL, Figures, StageLine, StaleDeal, effective_communications, growth_rate, open_funnel, period_figures, ratio,
-    stage_flow, stage_lines, stale_deals, target_amounts,
+    REP, STAGE_RANK, TOTAL, Figures, StageLine, StaleDeal, effective_communications, open_funnel, period_figures, stage_flow, stage_lines,
+    stale_deals, target_amounts,
 )
 from bot.services.team_settings import TeamSchedule
 
@@ -218,7 +218,4 @@ async def kpi_report(
     return KpiReport(team=team, member=member, period=period, currency=actor.workspace.currency, sales_target=target, **values.values())
 
 
-__all__ = [
-    "KpiReport", "PeriodError", "PipelineReport", "StageLine", "StaleDeal", "growth_rate", "kpi_report", "pipeline_report",
-    "ratio", "resolve_period", "resolve_team",
-]
+__all__ = ["KpiReport", "PeriodError", "PipelineReport", "kpi_report", "pipeline_report", "resolve_period", "resolve_team"]

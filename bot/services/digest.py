@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.models import Customer, Member, Role, SalesTeam, Stage, Suggestion, Survey, Workspace
 from bot.periods import MONTH, WEEK, Period, period_containing
 from bot.services.figures import (
-    REP, TOTAL, Figures, StaleDeal, month_line, open_funnel, overdue_tasks, period_figures, pipeline_movement, stage_lines,
-    stale_deals, target_amounts,
+    REP, TOTAL, Figures, StaleDeal, month_line, open_funnel, period_figures, pipeline_movement, stage_lines, stale_deals,
+    target_amounts, task_workload,
 )
 from bot.services.suggestions import new_suggestions
 from bot.services.targets import TargetLine
@@ -42,10 +42,11 @@ def _utc(d: date, zone) -> datetime:
 
 @dataclass(kw_only=True)
 class RepRow(Figures):
-    """One rep's line in the digest's table: the engine's figures for the period, and two more for the meeting."""
+    """One rep's line in the digest's table: the engine's figures for the period, and three more for the meeting."""
 
     member: Member
     month: TargetLine | None = None  # the month so far against the rep's own month target, when one exists
+    tasks_done: int = 0  # tasks completed in the period, whenever due
     tasks_overdue: int = 0  # open tasks past due on the digest day
 
     @property
@@ -93,6 +94,8 @@ class Digest:
     reps: list[RepRow] = field(default_factory=list)
     new_deals: int = 0
     advances: int = 0
+    deals_lost: int = 0
+    lost_amount: int = 0
     funnel: list[tuple[Stage, int, int]] = field(default_factory=list)  # open deals now: stage, count, value
     notable: list[Answer] = field(default_factory=list)
     notable_total: int = 0
@@ -135,7 +138,7 @@ class Digest:
     def movement(self) -> Movement:
         """Deals created, moved forward, won and lost in the period."""
         t = self.totals
-        return Movement(self.new_deals, self.advances, t.deals_won, t.sales, t.deals_lost, t.lost_amount)
+        return Movement(self.new_deals, self.advances, t.deals_won, t.sales, self.deals_lost, self.lost_amount)
 
     @property
     def overdue_total(self) -> int:
@@ -238,9 +241,10 @@ async def build_digest(session: AsyncSession, *, team: SalesTeam, kind: str, day
     )).scalars())
 
     # 2. The period's figures of the team and of every rep, with the month so far, from the engine.
-    figures = await period_figures(session, team=team, period=period, month_as_of=last_day)
+    figures = await period_figures(session, team=team, period=period, month_as_of=last_day, lost=True)
     d.totals = figures.total
-    overdue = await overdue_tasks(session, team=team, day=day)
+    d.deals_lost, d.lost_amount = figures.deals_lost, figures.lost_amount
+    workload = await task_workload(session, team=team, period=period, day=day)
     targets = await target_amounts(session, team_ids=[team.id], labels=[period.label, month.label])
     period_target = targets.get((team.id, period.label, TOTAL, ""))
     if period_target is not None:
@@ -252,7 +256,7 @@ async def build_digest(session: AsyncSession, *, team: SalesTeam, kind: str, day
     for m in members:
         rep_target = targets.get((team.id, month.label, REP, m.slack_user_id))
         reps.append(RepRow(
-            member=m, tasks_overdue=overdue.get(m.id, 0), **figures.rep(m.id).values(),
+            member=m, **figures.rep(m.id).values(), tasks_done=workload.get(m.id, (0, 0))[0], tasks_overdue=workload.get(m.id, (0, 0))[1],
             month=month_line(rep_target, figures.month_won.get(m.id, 0), last_day) if rep_target else None,
         ))
     d.reps = sorted(reps, key=lambda r: (-r.sales, r.member.name or r.member.slack_user_id))

@@ -109,15 +109,12 @@ class Figures:
     sales: int = 0  # won amount in the period
     previous_sales: int = 0  # won amount in the previous equal period
     deals_won: int = 0
-    deals_lost: int = 0
-    lost_amount: int = 0
     new_customers: int = 0  # customers whose first win ever falls in the period
     answered: int = 0  # satisfaction answers in the period
     satisfied: int = 0  # of those, scores of SATISFIED_MIN_SCORE or more
     cost: int = 0  # expenses spent in the period
     tasks_due: int = 0  # tasks due in the period
     tasks_on_time: int = 0  # of those, completed by their due date
-    tasks_done: int = 0  # tasks completed in the period, whenever due
 
     @property
     def growth(self) -> Decimal | None:
@@ -154,6 +151,8 @@ class TeamFigures:
     reps: dict[int, Figures] = field(default_factory=dict)  # by member id: owners, assignees, members answered about
     month_won: dict[int, int] = field(default_factory=dict)  # by owner, when a month so far was asked
     month_won_total: int = 0
+    deals_lost: int = 0  # the team's deals lost in the period, when asked
+    lost_amount: int = 0
 
     def rep(self, member_id: int) -> Figures:
         """A rep's figures (all zero when nothing of theirs fell in the period)."""
@@ -174,11 +173,13 @@ def month_line(target: int, won: int, as_of: date) -> TargetLine:
 
 async def period_figures(
     session: AsyncSession, *, team: SalesTeam, period: Period, rep_ids: Collection[int] | None = None, month_as_of: date | None = None,
+    lost: bool = False,
 ) -> TeamFigures:
     """A team's figures for a period and every rep's (or only the reps asked, then without the team's): three statements.
 
-    `month_as_of` (a local date) also sums each owner's won amount in its month so far, in the
-    same statement (the weekly digest's attainment).
+    In the same statements, when asked: `month_as_of` (a local date) sums each owner's won amount
+    in its month so far (the weekly digest's attainment); `lost` counts the team's deals lost in
+    the period (the digest's pipeline movement).
     """
     zone = safe_zone(team.timezone)
     start, end = period.utc_range(zone)
@@ -192,10 +193,9 @@ async def period_figures(
 
     # 1. Deals: won now and before, lost, new customers, and the month so far, per owner.
     sums = await _deal_sums(session, windows={team.id: windows}, zones={team.id: team.timezone}, workspace_ids={team.workspace_id},
-                            owner_ids=rep_ids, detail=True)
+                            owner_ids=rep_ids, detail=True, lost=lost)
     for (_team_id, owner), v in sums.items():
-        values = {"sales": v["period"], "previous_sales": v["previous"], "deals_won": v["won_n"], "deals_lost": v["lost_n"],
-                  "lost_amount": v["lost"], "new_customers": v["new"]}
+        values = {"sales": v["period"], "previous_sales": v["previous"], "deals_won": v["won_n"], "new_customers": v["new"]}
         for target in (rep(owner), out.total):
             if target is not None:
                 for name, value in values.items():
@@ -203,6 +203,9 @@ async def period_figures(
         if month_as_of is not None:
             out.month_won[owner] = v["month"]
             out.month_won_total += v["month"]
+        if lost:
+            out.deals_lost += v["lost_n"]
+            out.lost_amount += v["lost"]
 
     # 2. Answers about the team's members and their expenses, per member (one statement for both).
     for kind, member_id, a, b in (await session.execute(_answers_and_costs(team, period, start, end, rep_ids))).all():
@@ -215,7 +218,7 @@ async def period_figures(
             else:
                 target.cost += int(a or 0)
 
-    # 3. Tasks due or done in the period, one row per assignee; on time is judged per row in Python
+    # 3. Tasks due in the period, one row per assignee; on time is judged per row in Python
     # because the UTC offset of a local day moves with DST.
     q = (
         select(Task.id, Task.due_date, Task.status, Task.completed_at, TaskAssignee.member_id, Member.tz)
@@ -223,9 +226,7 @@ async def period_figures(
         .outerjoin(TaskAssignee, TaskAssignee.task_id == Task.id)
         .outerjoin(Member, Member.id == TaskAssignee.member_id)
         .where(
-            Task.workspace_id == team.workspace_id, Task.team_id == team.id,
-            or_(and_(Task.due_date >= period.start, Task.due_date < period.end),
-                and_(Task.status == TaskStatus.DONE, Task.completed_at >= _ts(start), Task.completed_at < _ts(end))),
+            Task.workspace_id == team.workspace_id, Task.team_id == team.id, Task.due_date >= period.start, Task.due_date < period.end,
         )
     )
     if rep_ids is not None:
@@ -240,12 +241,9 @@ async def period_figures(
             seen.add(task_id)
             targets.append((out.total, zone))
         for target, task_zone in targets:
-            if due_date is not None and period.contains(due_date):
-                target.tasks_due += 1
-                if done and completed_at.astimezone(task_zone).date() <= due_date:
-                    target.tasks_on_time += 1
-            if done and start <= completed_at < end:
-                target.tasks_done += 1
+            target.tasks_due += 1
+            if done and completed_at.astimezone(task_zone).date() <= due_date:
+                target.tasks_on_time += 1
     return out
 
 
@@ -290,53 +288,57 @@ def _bounds(windows: Mapping[int, Mapping[str, tuple[datetime, datetime]]], zone
 
 async def _deal_sums(
     session: AsyncSession, *, windows: Mapping[int, Mapping[str, tuple[datetime, datetime]]], zones: Mapping[int, str],
-    workspace_ids: Collection[int], owner_ids: Collection[int] | None, detail: bool,
+    workspace_ids: Collection[int], owner_ids: Collection[int] | None, detail: bool, lost: bool = False,
 ) -> dict[tuple[int, int], dict[str, int]]:
     """Won amounts per (team, owner) in each named window of each team, in one statement.
 
-    With `detail`, also (for the "period" window) the deals won, the deals lost and their amount,
-    and new customers: the won deal that is its customer's first win ever (earliest won_at, then
-    lowest id, in any team) falls in the period.
+    With `detail`, also (for the "period" window) the deals won and new customers: the won deal
+    that is its customer's first win ever (earliest won_at, then lowest id, in any team) falls in
+    the period. With `lost` too, the deals lost in the period and their amount, as a second
+    branch of a UNION ALL, so the won scan stays a range over its index.
     """
     names = list(next(iter(windows.values())))
     bounds = {name: _bounds(windows, zones, name) for name in names}
-    won, lost = Deal.status == DealStatus.WON, Deal.status == DealStatus.LOST
-    cols, keys = [], []
-    for name in names:
-        a, b, _ = bounds[name]
-        cols.append(func.sum(case((and_(won, Deal.won_at >= a, Deal.won_at < b), Deal.amount), else_=0)))
-        keys.append(name)
+    zero = literal_column("0")
     lo = min(w[0] for team_windows in windows.values() for w in team_windows.values())
     hi = max(w[1] for team_windows in windows.values() for w in team_windows.values())
-    scanned = and_(won, Deal.won_at >= _ts(lo), Deal.won_at < _ts(hi))
+    scope = (_in(Deal.workspace_id, workspace_ids), _in(Deal.team_id, windows), _in(Deal.owner_id, owner_ids))
+    keys = list(names)
+    won_cols = [func.sum(case((and_(Deal.won_at >= a, Deal.won_at < b), Deal.amount), else_=0)) for a, b, _ in bounds.values()]
     if detail:
         a, b, _ = bounds["period"]
-        in_period = and_(won, Deal.won_at >= a, Deal.won_at < b)
+        in_period = and_(Deal.won_at >= a, Deal.won_at < b)
         earlier = aliased(Deal)
         first_win = ~exists().where(
             earlier.workspace_id == Deal.workspace_id, earlier.customer_id == Deal.customer_id, earlier.status == DealStatus.WON,
             or_(earlier.won_at < Deal.won_at, and_(earlier.won_at == Deal.won_at, earlier.id < Deal.id)),
         )
-        lost_in_period = and_(lost, Deal.lost_at >= a, Deal.lost_at < b)
-        cols += [
-            func.sum(case((in_period, 1), else_=0)),
-            func.sum(case((lost_in_period, 1), else_=0)),
-            func.sum(case((lost_in_period, Deal.amount), else_=0)),
-            func.sum(case((and_(in_period, first_win), 1), else_=0)),
-        ]
-        keys += ["won_n", "lost_n", "lost", "new"]
-        scanned = or_(scanned, lost_in_period)
+        won_cols += [func.sum(case((in_period, 1), else_=0)), func.sum(case((and_(in_period, first_win), 1), else_=0))]
+        keys += ["won_n", "new"]
     q = (
-        select(Deal.team_id, Deal.owner_id, *cols)
-        .where(_in(Deal.workspace_id, workspace_ids), _in(Deal.team_id, windows), _in(Deal.owner_id, owner_ids), scanned)
+        select(Deal.team_id, Deal.owner_id, *won_cols)
+        .where(*scope, Deal.status == DealStatus.WON, Deal.won_at >= _ts(lo), Deal.won_at < _ts(hi))
         .group_by(Deal.team_id, Deal.owner_id)
     )
     if any(by_zone for *_, by_zone in bounds.values()):
         q = q.join(SalesTeam, SalesTeam.id == Deal.team_id)
-    out = {}
+    if lost:
+        # Only the single-team digest asks: the period's bounds are plain instants.
+        start, end = windows[next(iter(windows))]["period"]
+        won_zeros = [zero] * len(won_cols)
+        q = union_all(
+            q.add_columns(zero, zero),
+            select(Deal.team_id, Deal.owner_id, *won_zeros, func.count(), func.sum(Deal.amount))
+            .where(*scope, Deal.status == DealStatus.LOST, Deal.lost_at >= _ts(start), Deal.lost_at < _ts(end))
+            .group_by(Deal.team_id, Deal.owner_id),
+        )
+        keys += ["lost_n", "lost"]
+    out: dict[tuple[int, int], dict[str, int]] = {}
     for team_id, owner_id, *values in (await session.execute(q)).all():
         if team_id in windows and (owner_ids is None or owner_id in owner_ids):
-            out[(team_id, owner_id)] = {k: int(v or 0) for k, v in zip(keys, values)}
+            sums = out.setdefault((team_id, owner_id), dict.fromkeys(keys, 0))
+            for k, v in zip(keys, values):
+                sums[k] += int(v or 0)
     return out
 
 
@@ -392,18 +394,23 @@ async def rep_month_lines(session: AsyncSession, *, reps: Iterable[RepKey], as_o
     }
 
 
-# --------------------------------------------------------------------------- open tasks
+# --------------------------------------------------------------------------- workload
 
-async def overdue_tasks(session: AsyncSession, *, team: SalesTeam, day: date, rep_ids: Collection[int] | None = None) -> dict[int, int]:
-    """Open tasks of the team past due on the local date `day`, per assignee: one statement."""
+async def task_workload(
+    session: AsyncSession, *, team: SalesTeam, period: Period, day: date, rep_ids: Collection[int] | None = None,
+) -> dict[int, tuple[int, int]]:
+    """Per assignee, (tasks of the team completed in the period, its open tasks past due on the local date `day`): one statement."""
+    start, end = period.utc_range(safe_zone(team.timezone))
+    done = and_(Task.status == TaskStatus.DONE, Task.completed_at >= _ts(start), Task.completed_at < _ts(end))
+    overdue = and_(Task.status != TaskStatus.DONE, Task.due_date < day)
     q = (
-        select(TaskAssignee.member_id, func.count())
+        select(TaskAssignee.member_id, func.sum(case((done, 1), else_=0)), func.sum(case((overdue, 1), else_=0)))
         .join(Task, Task.id == TaskAssignee.task_id)
-        .where(Task.workspace_id == team.workspace_id, Task.team_id == team.id, Task.status != TaskStatus.DONE, Task.due_date < day,
-               _in(TaskAssignee.member_id, rep_ids))
+        .where(Task.workspace_id == team.workspace_id, Task.team_id == team.id, _in(TaskAssignee.member_id, rep_ids),
+               or_(Task.status != TaskStatus.DONE, Task.completed_at >= _ts(start)))
         .group_by(TaskAssignee.member_id)
     )
-    return {member_id: int(n) for member_id, n in (await session.execute(q)).all()}
+    return {member_id: (int(d or 0), int(o or 0)) for member_id, d, o in (await session.execute(q)).all()}
 
 
 # --------------------------------------------------------------------------- pipeline
@@ -547,6 +554,6 @@ async def effective_communications(session: AsyncSession, *, team: SalesTeam, pe
 
 __all__ = [
     "Figures", "RepKey", "SATISFIED_MIN_SCORE", "STAGE_RANK", "STAGES", "StageLine", "StaleDeal", "TeamFigures", "effective_communications",
-    "growth_rate", "month_line", "month_so_far", "open_funnel", "overdue_tasks", "period_figures", "pipeline_movement", "ratio",
-    "rep_month_lines", "stage_flow", "stage_lines", "stale_deals", "target_amounts",
+    "growth_rate", "month_line", "month_so_far", "open_funnel", "period_figures", "pipeline_movement", "ratio",
+    "rep_month_lines", "stage_flow", "stage_lines", "stale_deals", "target_amounts", "task_workload",
 ]
