@@ -3,8 +3,6 @@ changes the score (never counts twice), the rep and managers are told, expiry is
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 
 from bot.slackapi import make_client

@@ -7,7 +7,7 @@ figures in both places, and the team's `/kpi` must equal the digest's team figur
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from itertools import count
 from zoneinfo import ZoneInfo
 
