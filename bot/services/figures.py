@@ -309,8 +309,10 @@ async def _deal_sums(
         a, b, _ = bounds["period"]
         in_period = and_(Deal.won_at >= a, Deal.won_at < b)
         earlier = aliased(Deal)
+        # A customer belongs to one workspace, so its id alone names its deals: the probe is a seek
+        # on (customer, status, won_at), which a planner without statistics could otherwise miss.
         first_win = ~exists().where(
-            earlier.workspace_id == Deal.workspace_id, earlier.customer_id == Deal.customer_id, earlier.status == DealStatus.WON,
+            earlier.customer_id == Deal.customer_id, earlier.status == DealStatus.WON,
             or_(earlier.won_at < Deal.won_at, and_(earlier.won_at == Deal.won_at, earlier.id < Deal.id)),
         )
         won_cols += [func.sum(case((in_period, 1), else_=0)), func.sum(case((and_(in_period, first_win), 1), else_=0))]
