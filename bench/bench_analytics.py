@@ -3,8 +3,8 @@
 Builds a database (a SQLite file by default, or PostgreSQL with --database-url; that
 database's public schema is dropped and recreated) with 300 reps, 5,000 customers and deals
 spread over two years, plus their stage changes, activities, expenses, tasks and surveys,
-using bulk inserts. It then times the services behind `/kpi` (the team total) and
-`/pipeline` for the quarter 2027-Q1, printing the median of several runs and the number of
+using bulk inserts. It then times the services behind `/kpi` (the team total, and one rep:
+the same statements, filtered) and `/pipeline` for the quarter 2027-Q1, printing the median of several runs and the number of
 SQL statements each sends, for both sizes, and the ratio between them.
 
     python bench/bench_analytics.py
@@ -171,11 +171,14 @@ async def measure(db: Database, runs: int) -> dict[str, tuple[float, int]]:
     async def kpi(s):
         return await kpi_report(s, actor=actor, now=NOW, period_text=PERIOD)
 
+    async def kpi_rep(s):
+        return await kpi_report(s, actor=actor, now=NOW, period_text=PERIOD, rep_user_id="UREP0000")
+
     async def pipeline(s):
         return await pipeline_report(s, actor=actor, now=NOW, period_text=PERIOD)
 
     out = {}
-    for name, fn in (("kpi", kpi), ("pipeline", pipeline)):
+    for name, fn in (("kpi", kpi), ("kpi rep", kpi_rep), ("pipeline", pipeline)):
         times, counts = [], []
         for i in range(runs + 1):
             async with db.sessionmaker() as s:
@@ -214,7 +217,7 @@ async def main() -> None:
     small, big = results[args.small], results[args.deals]
     print(f"\n{db.engine.dialect.name}, {args.reps} reps, {args.customers:,} customers, quarter {PERIOD}")
     print(f"{'report':<10}{args.small:>10,} deals{args.deals:>12,} deals{'ratio':>8}{'statements':>12}")
-    for name in ("kpi", "pipeline"):
+    for name in ("kpi", "kpi rep", "pipeline"):
         print(f"{name:<10}{small[name][0]:>13.1f} ms{big[name][0]:>12.1f} ms{big[name][0] / small[name][0]:>8.1f}"
               f"{small[name][1]:>6} → {big[name][1]}")
 

@@ -47,7 +47,7 @@ def rep_table_lines(d: Digest, loc: Localizer) -> list[str]:
         att = pct(r.month.attainment) if r.month is not None else "—"
         if r.behind:
             att = "▼" + att
-        tasks = f"{loc.number(r.done)}/{loc.number(r.overdue)}"
+        tasks = f"{loc.number(r.tasks_done)}/{loc.number(r.tasks_overdue)}"
         line = "  ".join([
             _cell(name, NAME_WIDTH), loc.money(r.sales, d.currency).rjust(14), att.rjust(8), tasks.rjust(11), pct(r.completion).rjust(8),
         ])

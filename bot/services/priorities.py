@@ -17,16 +17,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case, func, literal, or_, select, update
+from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import (
-    Customer, Deal, DealStatus, Leave, Member, Priority, Role, SalesTeam, Stage, Target, Task, TaskAssignee, TaskStatus,
+    Customer, Deal, DealStatus, Leave, Member, Priority, Role, SalesTeam, Stage, Task, TaskAssignee, TaskStatus,
     UTCDateTime, Workspace, utcnow,
 )
-from bot.periods import MONTH, period_containing
 from bot.services.actors import Actor, safe_zone
 from bot.services.errors import NotFound, ServiceError
+from bot.services.figures import RepKey, rep_month_lines
 from bot.services.targets import TargetLine
 from bot.services.tasks import _load_visible
 from bot.services.team_settings import TeamSchedule
@@ -299,45 +299,11 @@ async def load_priorities(session: AsyncSession, *, recipients: list[Recipient],
         p.stale.append(StaleItem(deal_id, title, customer, Stage(stage), int(amount), (now - entered).days))
         p.stale_total = int(n)
 
-    # 3. The month's attainment of reps with a target of their own (dimension "rep", keyed by user id).
-    months: dict[int, tuple] = {}  # team id -> (period, share elapsed, UTC start, UTC end)
-    for r in recipients:
-        if r.team.id not in months:
-            team_today = now.astimezone(r.schedule.zone).date()
-            period = period_containing(MONTH, team_today)
-            months[r.team.id] = (period, period.elapsed_share(team_today), *period.utc_range(r.schedule.zone))
-    labels = sorted({m[0].label for m in months.values()})
-    q = select(Target.team_id, Target.key, Target.amount).where(Target.dimension == "rep", Target.period.in_(labels))
-    if len(months) <= ID_FILTER_MAX:
-        q = q.where(Target.team_id.in_(list(months)))
-    targets: dict[tuple[int, str], int] = {}
-    for team_id, key, amount in (await session.execute(q)).all():
-        m = months.get(team_id)
-        if m is not None:
-            targets[(team_id, key)] = targets.get((team_id, key), 0) + int(amount)
-    with_target = [p for p in out.values() if (p.recipient.team.id, p.recipient.member.slack_user_id) in targets]
-    if with_target:
-        # Month bounds differ per team zone: one CASE per bound over the few distinct zones.
-        zones = {r.team.timezone: months[r.team.id] for r in (p.recipient for p in with_target)}
-        lo = case({z: _ts(m[2]) for z, m in zones.items()}, value=SalesTeam.timezone)
-        hi = case({z: _ts(m[3]) for z, m in zones.items()}, value=SalesTeam.timezone)
-        owners = [p.recipient.member.id for p in with_target]
-        q = (
-            select(Deal.owner_id, func.coalesce(func.sum(case((and_(Deal.won_at >= lo, Deal.won_at < hi), Deal.amount), else_=0)), 0))
-            .join(Member, Member.id == Deal.owner_id)
-            .join(SalesTeam, SalesTeam.id == Deal.team_id)
-            .where(
-                Deal.workspace_id == Member.workspace_id, Deal.team_id == Member.team_id, Deal.status == DealStatus.WON,
-                Deal.won_at >= min(m[2] for m in zones.values()), Deal.won_at < max(m[3] for m in zones.values()),
-            )
-            .group_by(Deal.owner_id)
-        )
-        q = q.where(Member.id.in_(owners)) if len(owners) <= ID_FILTER_MAX else q.where(Member.role.in_(DAILY_ROLES))
-        won = {owner: int(v) for owner, v in (await session.execute(q)).all()}
-        for p in with_target:
-            r = p.recipient
-            period, elapsed, start, end = months[r.team.id]
-            p.month = TargetLine(period.label, targets[(r.team.id, r.member.slack_user_id)], won.get(r.member.id, 0), elapsed, period.start, period.end)
+    # 3. The month so far against each rep's own month target (the team's month, in its zone), from the engine.
+    as_of = {r.team.id: now.astimezone(r.schedule.zone).date() for r in recipients}
+    lines = await rep_month_lines(session, reps=(RepKey(r.member.id, r.member.slack_user_id, r.team) for r in recipients), as_of=as_of)
+    for member_id, line in lines.items():
+        out[member_id].month = line
     return [out[r.member.id] for r in recipients]
 
 

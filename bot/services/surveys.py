@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -21,7 +21,6 @@ from bot.services.errors import NotFound, PermissionDenied, ServiceError, Valida
 SURVEY_LIFETIME = timedelta(days=14)
 SCORES = range(1, 6)
 LOW_SCORE_MAX = 2  # a score of 1 or 2 alerts the managers
-SATISFIED_MIN = 4  # 4 and 5 count as satisfied in the KPI
 COMMENT_MAX = 3000
 SURVEY_ID_MAX = 2**31 - 1  # ids are INTEGER columns
 OPEN_STATUSES = (SurveyStatus.SCHEDULED, SurveyStatus.SENT, SurveyStatus.MANUAL)
@@ -247,27 +246,3 @@ async def check_can_answer(
     return ctx
 
 
-@dataclass(frozen=True)
-class SatisfactionStats:
-    """Answers in a period and how many were satisfied (4–5 of 5)."""
-
-    answers: int
-    satisfied: int
-
-    @property
-    def ratio(self):
-        """Satisfied / answers, or None without answers."""
-        from decimal import Decimal
-
-        return Decimal(self.satisfied) / self.answers if self.answers else None
-
-
-async def satisfaction(session: AsyncSession, *, workspace_id: int, start: datetime, end: datetime, team_id: int | None = None) -> SatisfactionStats:
-    """Answered surveys in [start, end) and the satisfied ones, in one query (optionally for one team's reps)."""
-    q = select(func.count(Survey.id), func.count(Survey.id).filter(Survey.score >= SATISFIED_MIN)).where(
-        Survey.workspace_id == workspace_id, Survey.score.is_not(None), Survey.answered_at >= start, Survey.answered_at < end,
-    )
-    if team_id is not None:
-        q = q.join(Member, Member.id == Survey.rep_id).where(Member.team_id == team_id)
-    answers, satisfied = (await session.execute(q)).one()
-    return SatisfactionStats(int(answers), int(satisfied or 0))

@@ -55,9 +55,10 @@ async def _seed(session):
     stale = deal(w.rep2_m, 80_000, entered=at(1), title="Old <deal>")
     fresh = deal(w.rep1_m, 20_000, stage=Stage.LEAD, entered=at(25))
     await session.flush()
-    session.add(DealStageChange(workspace_id=ws.id, deal_id=fresh.id, from_stage=None, to_stage=Stage.LEAD, changed_at=at(25)))
-    session.add(DealStageChange(workspace_id=ws.id, deal_id=stale.id, from_stage=Stage.LEAD, to_stage=Stage.PROPOSAL, changed_at=at(22, 3)))
-    session.add(DealStageChange(workspace_id=ws.id, deal_id=stale.id, from_stage=Stage.PROPOSAL, to_stage=Stage.LEAD, changed_at=at(22, 4)))
+    # Stage changes carry the deal's team, as record_stage_change writes them: the team's movement counts them.
+    session.add(DealStageChange(workspace_id=ws.id, team_id=w.east.id, deal_id=fresh.id, from_stage=None, to_stage=Stage.LEAD, changed_at=at(25)))
+    session.add(DealStageChange(workspace_id=ws.id, team_id=w.east.id, deal_id=stale.id, from_stage=Stage.LEAD, to_stage=Stage.PROPOSAL, changed_at=at(22, 3)))
+    session.add(DealStageChange(workspace_id=ws.id, team_id=w.east.id, deal_id=stale.id, from_stage=Stage.PROPOSAL, to_stage=Stage.LEAD, changed_at=at(22, 4)))
     for period, start, end, amount in (("2027-W08", date(2027, 2, 22), date(2027, 3, 1), 500_000), ("2027-02", date(2027, 2, 1), date(2027, 3, 1), 2_000_000)):
         session.add(Target(workspace_id=ws.id, team_id=w.east.id, period=period, period_start=start, period_end=end, amount=amount))
     session.add(Target(workspace_id=ws.id, team_id=w.east.id, period="2027-02", period_start=date(2027, 2, 1), period_end=date(2027, 3, 1),
@@ -86,10 +87,10 @@ async def test_weekly_figures_and_agenda(session):
     assert d.month_line.pace == "behind"
     reps = {r.member.slack_user_id: r for r in d.reps}
     assert set(reps) == {"UREP1", "UREP2"}
-    assert (reps["UREP1"].sales, reps["UREP1"].month_won, reps["UREP1"].month.pace) == (300_000, 350_000, "ahead")
+    assert (reps["UREP1"].sales, reps["UREP1"].month.won, reps["UREP1"].month.pace) == (300_000, 350_000, "ahead")
     assert reps["UREP2"].behind and not reps["UREP1"].behind
-    assert (reps["UREP1"].done, reps["UREP1"].due, reps["UREP1"].on_time) == (2, 2, 1)
-    assert reps["UREP2"].overdue == 1
+    assert (reps["UREP1"].tasks_done, reps["UREP1"].tasks_due, reps["UREP1"].tasks_on_time) == (2, 2, 1)
+    assert reps["UREP2"].tasks_overdue == 1
     m = d.movement
     assert (m.new_deals, m.advances, m.won, m.won_amount, m.lost, m.lost_amount) == (1, 1, 2, 400_000, 1, 70_000)
     assert dict((s, n) for s, n, _ in d.funnel)[Stage.PROPOSAL] == 1 and d.stale_total == 1
@@ -125,7 +126,8 @@ def test_three_hundred_reps_fit_fifty_blocks_and_section_limits():
     team = SalesTeam(id=1, workspace_id=1, name="Big & <team>")
     d = Digest(team=team, schedule=TeamSchedule.from_team(team), currency="CNY", kind=WEEKLY, day=date(2027, 3, 1),
                period=reported_period(WEEKLY, date(2027, 3, 1)), month_label="2027-02")
-    d.reps = [RepRow(member=fake_member(f"U{i:04d}", name=f"Rep <{i}> with a long name"), sales=i * 1000, done=i % 7, overdue=i % 3, due=5, on_time=i % 6)
+    d.reps = [RepRow(member=fake_member(f"U{i:04d}", name=f"Rep <{i}> with a long name"), sales=i * 1000, tasks_done=i % 7,
+                      tasks_overdue=i % 3, tasks_due=5, tasks_on_time=i % 6)
               for i in range(1000)]
     d.notable = [Answer("Cust", "U1", 1, "x" * 3000) for _ in range(10)]
     d.notable_total = 40
