@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.blocks.digest import build_digest_message, chart_inputs, chart_texts
 from bot.charts import can_draw, render_digest_chart
 from bot.models import OutboxMessage
-from bot.services.digest import MONTHLY, WEEKLY, build_digest, digest_due, digest_key, digest_teams, digest_window, managers_of
+from bot.services.digest import MONTHLY, WEEKLY, build_digest, digest_due, digest_key, digest_teams, digest_window
+from bot.services.roster import managers_of
 from bot.services.team_settings import TeamSchedule
 from jobs.base import Post
 
@@ -54,7 +55,9 @@ async def compose_digest(deps, session: AsyncSession, *, now: datetime, kind: st
             due.append((team, schedule, day, digest_key(kind, team.id, day)))
     queued = await _queued(session, kind, [key for *_, key in due], now)
     due = [entry for entry in due if entry[3] not in queued]
-    managers = await managers_of(session, team_ids=[team.id for team, *_ in due])
+    managers: dict[int, list] = {}
+    for m in await managers_of(session, workspace_id=None, team_ids=[team.id for team, *_ in due]):
+        managers.setdefault(m.team_id, []).append(m)
     en = deps.i18n.get("en-US")
     posts: list[Post] = []
     for team, schedule, day, key in due:

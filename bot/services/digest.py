@@ -10,7 +10,6 @@ local ones.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -301,12 +300,3 @@ async def digest_teams(session: AsyncSession) -> list[SalesTeam]:
     return list((await session.execute(select(SalesTeam).order_by(SalesTeam.workspace_id, SalesTeam.id))).scalars())
 
 
-async def managers_of(session: AsyncSession, *, team_ids: list[int]) -> dict[int, list[Member]]:
-    """The managers of several teams in one query."""
-    if not team_ids:
-        return {}
-    q = select(Member).where(Member.team_id.in_(team_ids), Member.role == Role.MANAGER).order_by(Member.slack_user_id)
-    out: dict[int, list[Member]] = defaultdict(list)
-    for m in (await session.execute(q)).scalars():
-        out[m.team_id].append(m)
-    return out
