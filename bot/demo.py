@@ -79,6 +79,8 @@ async def run_demo(
     started = time.monotonic()
     if db_path is not None:
         path = Path(db_path)
+        if path.is_dir() or not path.parent.is_dir():
+            raise ConfigError(f"--db {db_path}: give a file in an existing folder")
         if path.exists() and not force:
             raise ConfigError(f"{db_path} already exists; choose another file, or pass --force to replace it")
         for suffix in ("", "-wal", "-shm"):
