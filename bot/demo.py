@@ -32,6 +32,9 @@ from jobs.runner import run_job
 TEAM_ID = "T0DEMO"
 BOT_TOKEN = "xoxb-demo"
 MANAGER, REP, REP_ZH = "UMANAGER", "UREP1", "UREP2"
+# How long the story waits for the bot's work after an ack before calling the step failed: the
+# waits end as soon as the awaited post or redraw arrives, so a busy machine only makes them longer.
+WAIT = 30.0
 
 
 class Story:
@@ -132,7 +135,7 @@ async def _run(slack: SlackStandIn, path: Path, *, quiet: bool, clock: Callable[
             print(f"seeded {counts['members']} people, {counts['customers']} customers, {counts['tasks']} tasks, {counts['deals']} deals")
         async with SlackDriver(bot_url=server.url, signing_secret=secret, slack=slack) as driver:
             ok = await _play(story, slack, driver, deps)
-        await settle_listeners()
+        ok = await settle_listeners(WAIT) and ok
     finally:
         if server is not None:
             await server.stop()
@@ -145,7 +148,7 @@ async def _play(story: Story, slack: SlackStandIn, driver: SlackDriver, deps: De
     """The story itself; returns False if the bot did not answer as expected."""
     story.say("Mia (manager) types `/assign @Leo Prepare the proposal for Huaxin`")
     reply = await driver.slash("/assign", f"<@{REP}|leo> Prepare the proposal for Huaxin", user=MANAGER)
-    [opened] = await slack.wait_for("views.open")
+    [opened] = await slack.wait_for("views.open", timeout=WAIT)
     view_id = opened.response["view"]["id"]
     story.show("modal", view_to_text(slack.views[view_id]))
 
@@ -159,17 +162,18 @@ async def _play(story: Story, slack: SlackStandIn, driver: SlackDriver, deps: De
     if submitted.body:
         print(f"unexpected modal answer: {submitted.body}")
         return False
-    [confirmation] = await reply.responses()
+    [confirmation] = await reply.responses(timeout=WAIT)
     # The card is posted after the ack: wait until it is in Leo's DM.
     card = await slack.wait_for_message(
-        lambda m: not m["ephemeral"] and "Prepare the proposal for Huaxin" in m["text"], channel=slack.dm_channel(REP), what="the task card"
+        lambda m: not m["ephemeral"] and "Prepare the proposal for Huaxin" in m["text"],
+        channel=slack.dm_channel(REP), what="the task card", timeout=WAIT,
     )
     story.show("DM to Leo", blocks_to_text(card["blocks"]))
     story.show("ephemeral to Mia", blocks_to_text(confirmation["blocks"]))
 
     story.say("Leo types `/mytasks`")
     listing = await driver.slash("/mytasks", "", user=REP)
-    [shown] = await listing.responses()
+    [shown] = await listing.responses(timeout=WAIT)
     story.show("ephemeral to Leo", blocks_to_text(shown["blocks"]))
 
     story.say("Leo clicks Start on the new task, then Done on its card (twice, as people do)")
@@ -177,12 +181,12 @@ async def _play(story: Story, slack: SlackStandIn, driver: SlackDriver, deps: De
     task_value = next(e["value"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == ids.TASK_START)
     task_id = task_value.split("|")[0]
     started = await driver.click(latest, ids.TASK_START, user=REP, block_id=f"task-{task_id}")
-    await started.responses()  # the list is redrawn in place through the click's response_url
+    await started.responses(timeout=WAIT)  # the list is redrawn in place through the click's response_url
     story.show("the same message, updated in place", blocks_to_text(slack.find_message(latest["id"])["blocks"]))
     # A double click: both clicks leave before the first redraw arrives, and each is answered with one.
     clicks = await driver.double_click(card, ids.TASK_DONE, user=REP)
     for click in clicks:
-        await click.responses()
+        await click.responses(timeout=WAIT)
     story.show("the DM card after Done", blocks_to_text(slack.find_message(card["id"])["blocks"]))
     async with deps.db.session() as session:
         actor = await resolve_actor(session, slack_team_id=TEAM_ID, slack_user_id=REP, fetch_profile=None)
@@ -202,12 +206,12 @@ async def _play(story: Story, slack: SlackStandIn, driver: SlackDriver, deps: De
 
     story.say("李娜 (Chinese locale) types `/mytasks overdue`")
     zh = await driver.slash("/mytasks", "overdue", user=REP_ZH)
-    [zh_list] = await zh.responses()
+    [zh_list] = await zh.responses(timeout=WAIT)
     story.show("ephemeral to 李娜", blocks_to_text(zh_list["blocks"]))
 
     story.say("Leo tries `/assign`: only managers assign")
     refused = await driver.slash("/assign", "", user=REP)
-    [hint] = await refused.responses()
+    [hint] = await refused.responses(timeout=WAIT)
     story.show("ephemeral to Leo", blocks_to_text(hint["blocks"]))
     if not await _play_numbers(story, slack, driver, deps):
         return False
@@ -218,13 +222,13 @@ async def _open_home(slack: SlackStandIn, driver: SlackDriver, user: str) -> Non
     """Open a member's Home tab and wait for the bot to publish it."""
     # Refreshes of the Home started by earlier clicks finish first, so the one awaited below
     # is the bot's answer to this visit.
-    if not await settle_listeners():
+    if not await settle_listeners(WAIT):
         raise AssertionError("the bot's work after earlier clicks did not finish")
     mark = slack.mark()
     reply = await driver.open_home(user)
     if reply.status != 200:
         raise AssertionError(f"app_home_opened answered {reply.status}")
-    await slack.wait_for("views.publish", lambda c: c.args.get("user_id") == user, since=mark, timeout=10.0)
+    await slack.wait_for("views.publish", lambda c: c.args.get("user_id") == user, since=mark, timeout=WAIT)
 
 
 async def _play_numbers(story: Story, slack: SlackStandIn, driver: SlackDriver, deps: Deps) -> bool:
@@ -232,7 +236,7 @@ async def _play_numbers(story: Story, slack: SlackStandIn, driver: SlackDriver, 
     year = deps.clock().astimezone(ZONE).year
     for text in (f"set {year} 50000000", f"split {year} by quarter", f"split {year} by product A=60% B=30% C=10%"):
         story.say(f"Mia types `/target {text}`")
-        [answer] = await (await driver.slash("/target", text, user=MANAGER)).responses()
+        [answer] = await (await driver.slash("/target", text, user=MANAGER)).responses(timeout=WAIT)
         story.show("ephemeral to Mia", blocks_to_text(answer["blocks"]))
     for command, text, title in (
         ("/target", f"{year} by product", "attainment by product line, with pace"),
@@ -241,10 +245,10 @@ async def _play_numbers(story: Story, slack: SlackStandIn, driver: SlackDriver, 
     ):
         typed = f"{command} {text}".strip()
         story.say(f"Mia types `{typed}`: {title}")
-        [answer] = await (await driver.slash(command, text, user=MANAGER)).responses()
+        [answer] = await (await driver.slash(command, text, user=MANAGER)).responses(timeout=WAIT)
         story.show("ephemeral to Mia", blocks_to_text(answer["blocks"]))
     story.say("Leo types `/kpi @李娜`: reps see only their own KPIs")
-    [refused] = await (await driver.slash("/kpi", f"<@{REP_ZH}>", user=REP)).responses()
+    [refused] = await (await driver.slash("/kpi", f"<@{REP_ZH}>", user=REP)).responses(timeout=WAIT)
     story.show("ephemeral to Leo", blocks_to_text(refused["blocks"]))
     return True
 
