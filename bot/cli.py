@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="play the offline demo on a fresh SQLite file and the local Slack stand-in")
     demo.add_argument("--db", default=None, help="SQLite file to use (default: a new temporary file)")
     demo.add_argument("--quiet", action="store_true", help="print only the summary")
+    demo.add_argument("--force", action="store_true", help="replace the --db file if it exists")
     from bot.csvio.columns import KINDS
 
     imp = sub.add_parser("import", help="import a CSV file (all or nothing; rows matched by external id)")
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             from bot.demo import run_demo
 
-            return asyncio.run(run_demo(db_path=args.db, quiet=args.quiet))
+            return asyncio.run(run_demo(db_path=args.db, quiet=args.quiet, force=args.force))
         settings = load_settings()
         if args.command == "db":
             return asyncio.run(_db_upgrade(settings))

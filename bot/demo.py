@@ -2,28 +2,39 @@
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
+import shlex
 import shutil
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time as clock_time, timedelta
 from pathlib import Path
 
 from bot.deps import Deps
 from bot.app import build_app
 from bot.db import Database
-from bot.seed import PEOPLE, seed_team
-from bot.services.actors import resolve_actor, safe_zone
+from bot.models import utcnow
+from bot.seed import PEOPLE, ZONE, seed_team
+from bot.services.actors import resolve_actor
 from bot.services.tasks import task_events
 from bot.server import BotServer, build_web_app, settle_listeners
-from bot.settings import load_settings
+from bot.settings import ConfigError, load_settings
 from bot.standin import SlackDriver, SlackStandIn, blocks_to_text, view_to_text
 from bot.blocks import ids
+from jobs.outbox import SenderConfig
+from jobs.runner import run_job
 
 TEAM_ID = "T0DEMO"
+BOT_TOKEN = "xoxb-demo"
 MANAGER, REP, REP_ZH = "UMANAGER", "UREP1", "UREP2"
+# How long the story waits for the bot's work after an ack before calling the step failed: the
+# waits end as soon as the awaited post or redraw arrives, so a busy machine only makes them longer.
+WAIT = 30.0
 
 
 class Story:
@@ -54,54 +65,90 @@ class Story:
         print("   └─")
 
 
-async def run_demo(*, db_path: str | None = None, quiet: bool = False) -> int:
-    """Seed a team, start the stand-in and the bot, play the story; 0 when every step worked."""
+async def run_demo(
+    *,
+    db_path: str | None = None,
+    quiet: bool = False,
+    force: bool = False,
+    clock: Callable[[], datetime] | None = None,
+    slack: SlackStandIn | None = None,
+) -> int:
+    """Seed a team, start the stand-in and the bot, play the story; 0 when every step worked.
+
+    With ``db_path`` the data stays in that SQLite file (an existing file only with ``force``);
+    without it, a temporary folder holds the database and is removed at the end. ``clock``
+    and ``slack`` (a stand-in not yet started, to inspect afterwards) are for tests.
+    """
     started = time.monotonic()
-    workdir = Path(tempfile.mkdtemp(prefix="salesbot-demo-"))
-    path = Path(db_path) if db_path else workdir / "salesbot-demo.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    secret = secrets.token_hex(16)
-    slack = SlackStandIn(bot_token="xoxb-demo", team_id=TEAM_ID, team_name="Acme Sales")
-    for p in PEOPLE:
-        slack.add_user(p.user_id, name=p.name, tz=p.tz, locale=p.locale, is_admin=p.is_admin)
-    await slack.start()
-    settings = load_settings(SLACK_BOT_TOKEN="xoxb-demo", SLACK_SIGNING_SECRET=secret, SLACK_API_URL=slack.api_url, DATABASE_URL=f"sqlite+aiosqlite:///{path}")
-    db = Database(settings.database_url)
-    server = None
+    if db_path is not None:
+        path = Path(db_path)
+        if path.is_dir() or not path.parent.is_dir():
+            raise ConfigError(f"--db {db_path}: give a file in an existing folder")
+        if path.exists() and not force:
+            raise ConfigError(f"{db_path} already exists; choose another file, or pass --force to replace it")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        workdir = None
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix="salesbot-demo-"))
+        path = workdir / "salesbot-demo.db"
     try:
-        await db.upgrade()
-        deps = Deps(settings=settings, db=db)
-        async with db.session() as session:
-            counts = await seed_team(session, slack_team_id=TEAM_ID, today=deps.clock().date())
-        server = BotServer(build_web_app(build_app(deps), db, signing_secret=secret), host="127.0.0.1", port=0)
-        await server.start()
-        story = Story(slack, quiet)
-        if not quiet:
-            print(f"salesbot demo: bot on {server.url}, Slack stand-in on {slack.base_url}, database {path}")
-            print(f"seeded {counts['members']} people, {counts['customers']} customers, {counts['tasks']} tasks")
-        async with SlackDriver(bot_url=server.url, signing_secret=secret, slack=slack) as driver:
-            ok = await _play(story, slack, driver, deps)
-        await settle_listeners()
+        slack = slack or make_stand_in()
+        ok = await _run(slack, path, quiet=quiet, clock=clock)
     finally:
-        if server is not None:
-            await server.stop()
-        await slack.stop()
-        await db.dispose()
-        if not db_path:
+        if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
     rejected = slack.rejected_calls()
     print(f"\nsalesbot demo: {len(slack.calls)} Slack API calls, {len(rejected)} rejected, {time.monotonic() - started:.1f}s")
     for call in rejected:
         print(f"  rejected: {call.method}: {call.error} {call.response}")
-    return 0 if ok and not rejected else 1
+    ok = ok and not rejected
+    if ok and not quiet:
+        print(try_next(db_path, (clock or utcnow)()))
+    return 0 if ok else 1
+
+
+def make_stand_in() -> SlackStandIn:
+    """The demo workspace's Slack stand-in, not yet started."""
+    return SlackStandIn(bot_token=BOT_TOKEN, team_id=TEAM_ID, team_name="Acme Sales")
+
+
+async def _run(slack: SlackStandIn, path: Path, *, quiet: bool, clock: Callable[[], datetime] | None) -> bool:
+    """The bot, the stand-in and the database of one run, started and stopped around the story."""
+    secret = secrets.token_hex(16)
+    for p in PEOPLE:
+        slack.add_user(p.user_id, name=p.name, tz=p.tz, locale=p.locale, is_admin=p.is_admin)
+    await slack.start()
+    settings = load_settings(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_SIGNING_SECRET=secret, SLACK_API_URL=slack.api_url, DATABASE_URL=f"sqlite+aiosqlite:///{path}")
+    db = Database(settings.database_url)
+    server = None
+    try:
+        await db.upgrade()
+        deps = Deps(settings=settings, db=db, clock=clock) if clock is not None else Deps(settings=settings, db=db)
+        async with db.session() as session:
+            counts = await seed_team(session, slack_team_id=TEAM_ID, now=deps.clock())
+        server = BotServer(build_web_app(build_app(deps), db, signing_secret=secret), host="127.0.0.1", port=0)
+        await server.start()
+        story = Story(slack, quiet)
+        if not quiet:
+            print(f"salesbot demo: bot on {server.url}, Slack stand-in on {slack.base_url}, database {path}")
+            print(f"seeded {counts['members']} people, {counts['customers']} customers, {counts['tasks']} tasks, {counts['deals']} deals")
+        async with SlackDriver(bot_url=server.url, signing_secret=secret, slack=slack) as driver:
+            ok = await _play(story, slack, driver, deps)
+        ok = await settle_listeners(WAIT) and ok
+    finally:
+        if server is not None:
+            await server.stop()
+        await slack.stop()
+        await db.dispose()
+    return ok
 
 
 async def _play(story: Story, slack: SlackStandIn, driver: SlackDriver, deps: Deps) -> bool:
     """The story itself; returns False if the bot did not answer as expected."""
     story.say("Mia (manager) types `/assign @Leo Prepare the proposal for Huaxin`")
     reply = await driver.slash("/assign", f"<@{REP}|leo> Prepare the proposal for Huaxin", user=MANAGER)
-    [opened] = await slack.wait_for("views.open")
+    [opened] = await slack.wait_for("views.open", timeout=WAIT)
     view_id = opened.response["view"]["id"]
     story.show("modal", view_to_text(slack.views[view_id]))
 
@@ -115,28 +162,31 @@ async def _play(story: Story, slack: SlackStandIn, driver: SlackDriver, deps: De
     if submitted.body:
         print(f"unexpected modal answer: {submitted.body}")
         return False
-    [confirmation] = await reply.responses()
-    await settle_listeners()
-    card = slack.last_message(channel=slack.dm_channel(REP))
+    [confirmation] = await reply.responses(timeout=WAIT)
+    # The card is posted after the ack: wait until it is in Leo's DM.
+    card = await slack.wait_for_message(
+        lambda m: not m["ephemeral"] and "Prepare the proposal for Huaxin" in m["text"],
+        channel=slack.dm_channel(REP), what="the task card", timeout=WAIT,
+    )
     story.show("DM to Leo", blocks_to_text(card["blocks"]))
     story.show("ephemeral to Mia", blocks_to_text(confirmation["blocks"]))
 
     story.say("Leo types `/mytasks`")
     listing = await driver.slash("/mytasks", "", user=REP)
-    [shown] = await listing.responses()
+    [shown] = await listing.responses(timeout=WAIT)
     story.show("ephemeral to Leo", blocks_to_text(shown["blocks"]))
 
-    story.say("Leo clicks Start on the new task, then Done (twice, as people do)")
+    story.say("Leo clicks Start on the new task, then Done on its card (twice, as people do)")
     latest = slack.ephemerals_for(REP)[-1]
     task_value = next(e["value"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"] if e["action_id"] == ids.TASK_START)
     task_id = task_value.split("|")[0]
-    await driver.click(latest, ids.TASK_START, user=REP, block_id=f"task-{task_id}")
-    await settle_listeners()
-    latest = slack.find_message(latest["id"])
-    story.show("the same message, updated in place", blocks_to_text(latest["blocks"]))
-    await driver.click(card, ids.TASK_DONE, user=REP)
-    await driver.click(card, ids.TASK_DONE, user=REP)
-    await settle_listeners()
+    started = await driver.click(latest, ids.TASK_START, user=REP, block_id=f"task-{task_id}")
+    await started.responses(timeout=WAIT)  # the list is redrawn in place through the click's response_url
+    story.show("the same message, updated in place", blocks_to_text(slack.find_message(latest["id"])["blocks"]))
+    # A double click: both clicks leave before the first redraw arrives, and each is answered with one.
+    clicks = await driver.double_click(card, ids.TASK_DONE, user=REP)
+    for click in clicks:
+        await click.responses(timeout=WAIT)
     story.show("the DM card after Done", blocks_to_text(slack.find_message(card["id"])["blocks"]))
     async with deps.db.session() as session:
         actor = await resolve_actor(session, slack_team_id=TEAM_ID, slack_user_id=REP, fetch_profile=None)
@@ -147,35 +197,46 @@ async def _play(story: Story, slack: SlackStandIn, driver: SlackDriver, deps: De
         return False
 
     story.say("Leo opens the App Home (it was refreshed after each change)")
-    await driver.open_home(REP)
-    await settle_listeners()
+    await _open_home(slack, driver, REP)
     story.show("Leo's Home", view_to_text(slack.home(REP)))
 
     story.say("Mia opens her App Home: her team's overdue tasks per rep")
-    await driver.open_home(MANAGER)
-    await settle_listeners()
+    await _open_home(slack, driver, MANAGER)
     story.show("Mia's Home", view_to_text(slack.home(MANAGER)))
 
     story.say("李娜 (Chinese locale) types `/mytasks overdue`")
     zh = await driver.slash("/mytasks", "overdue", user=REP_ZH)
-    [zh_list] = await zh.responses()
+    [zh_list] = await zh.responses(timeout=WAIT)
     story.show("ephemeral to 李娜", blocks_to_text(zh_list["blocks"]))
 
     story.say("Leo tries `/assign`: only managers assign")
     refused = await driver.slash("/assign", "", user=REP)
-    [hint] = await refused.responses()
+    [hint] = await refused.responses(timeout=WAIT)
     story.show("ephemeral to Leo", blocks_to_text(hint["blocks"]))
     if not await _play_numbers(story, slack, driver, deps):
         return False
     return await _play_scheduled(story, slack, deps)
 
 
+async def _open_home(slack: SlackStandIn, driver: SlackDriver, user: str) -> None:
+    """Open a member's Home tab and wait for the bot to publish it."""
+    # Refreshes of the Home started by earlier clicks finish first, so the one awaited below
+    # is the bot's answer to this visit.
+    if not await settle_listeners(WAIT):
+        raise AssertionError("the bot's work after earlier clicks did not finish")
+    mark = slack.mark()
+    reply = await driver.open_home(user)
+    if reply.status != 200:
+        raise AssertionError(f"app_home_opened answered {reply.status}")
+    await slack.wait_for("views.publish", lambda c: c.args.get("user_id") == user, since=mark, timeout=WAIT)
+
+
 async def _play_numbers(story: Story, slack: SlackStandIn, driver: SlackDriver, deps: Deps) -> bool:
     """The manager sets and splits the year's target, then reads attainment, the pipeline and the KPIs."""
-    year = deps.clock().astimezone(safe_zone("Asia/Shanghai")).year
+    year = deps.clock().astimezone(ZONE).year
     for text in (f"set {year} 50000000", f"split {year} by quarter", f"split {year} by product A=60% B=30% C=10%"):
         story.say(f"Mia types `/target {text}`")
-        [answer] = await (await driver.slash("/target", text, user=MANAGER)).responses()
+        [answer] = await (await driver.slash("/target", text, user=MANAGER)).responses(timeout=WAIT)
         story.show("ephemeral to Mia", blocks_to_text(answer["blocks"]))
     for command, text, title in (
         ("/target", f"{year} by product", "attainment by product line, with pace"),
@@ -184,45 +245,92 @@ async def _play_numbers(story: Story, slack: SlackStandIn, driver: SlackDriver, 
     ):
         typed = f"{command} {text}".strip()
         story.say(f"Mia types `{typed}`: {title}")
-        [answer] = await (await driver.slash(command, text, user=MANAGER)).responses()
+        [answer] = await (await driver.slash(command, text, user=MANAGER)).responses(timeout=WAIT)
         story.show("ephemeral to Mia", blocks_to_text(answer["blocks"]))
     story.say("Leo types `/kpi @李娜`: reps see only their own KPIs")
-    [refused] = await (await driver.slash("/kpi", f"<@{REP_ZH}>", user=REP)).responses()
+    [refused] = await (await driver.slash("/kpi", f"<@{REP_ZH}>", user=REP)).responses(timeout=WAIT)
     story.show("ephemeral to Leo", blocks_to_text(refused["blocks"]))
     return True
 
 
 async def _play_scheduled(story: Story, slack: SlackStandIn, deps: Deps) -> bool:
-    """The scheduled posts: a morning's priorities DM and the weekly digest, delivered through the outbox."""
-    import io
-    from datetime import datetime, time as clock_time
-    from zoneinfo import ZoneInfo
-
-    from jobs.outbox import SenderConfig
-    from jobs.runner import run_job
-
+    """The scheduled posts: a morning's priorities DM and last week's digest, delivered through the outbox."""
     fast = SenderConfig(per_channel_per_sec=100, workspace_per_min=60000, workspace_burst=50, poll_seconds=0.05)
-    shanghai = ZoneInfo("Asia/Shanghai")
-    today = deps.clock().astimezone(shanghai).date()
-    morning = today + timedelta(days=1)
-    while morning.weekday() >= 5:
-        morning += timedelta(days=1)
-    story.say(f"{morning.isoformat()}, 08:30 in Shanghai: the `daily` job sends each rep their priorities")
-    at = datetime.combine(morning, clock_time(8, 30), shanghai)
-    if await run_job(deps, "daily", at=at, config=fast, out=io.StringIO()) != 0:
+    dates = DemoDates.at(deps.clock())
+    story.say(f"{dates.morning.isoformat()}, 08:30 in Shanghai: the `daily` job sends each rep their priorities")
+    if await run_job(deps, "daily", at=dates.daily_at(dates.morning), config=fast, out=io.StringIO()) != 0:
         return False
     dms = [m for m in slack.messages_in(slack.dm_channel(REP)) if any(b.get("block_id") == "daily-more" for b in m["blocks"] or [])]
     if not dms:
         return False
     story.show("DM to Leo", blocks_to_text(dms[-1]["blocks"]))
 
-    monday = today + timedelta(days=7 - today.weekday())
-    story.say(f"Monday {monday.isoformat()}, 09:00: the `weekly` job sends the meeting digest (no channel set: to Mia), chart in its thread")
-    at = datetime.combine(monday, clock_time(9, 0), shanghai)
-    if await run_job(deps, "weekly", at=at, config=fast, out=io.StringIO()) != 0:
+    story.say(f"Monday {dates.digest_day.isoformat()}, 09:00: the `weekly` job sends last week's meeting digest "
+              "(no channel set: to Mia), chart in its thread")
+    if await run_job(deps, "weekly", at=dates.digest_at(dates.digest_day), config=fast, out=io.StringIO()) != 0:
         return False
     posts = [m for m in slack.messages_in(slack.dm_channel(MANAGER)) if (m["blocks"] or [{}])[0].get("type") == "header"]
     if not posts or not slack.calls_to("files.completeUploadExternal"):
         return False
     story.show("DM to Mia", blocks_to_text(posts[-1]["blocks"]))
     return True
+
+
+@dataclass(frozen=True)
+class DemoDates:
+    """The days the story and the commands after it use, in the team's zone (Shanghai), from the demo's clock."""
+
+    today: date
+    morning: date  # the story's daily: the next working day
+    next_morning: date  # the working day after that, for trying the daily job by hand
+    digest_day: date  # this week's Monday: the story's weekly digest reports last week
+    month_digest_day: date  # the first working day of this month: the monthly digest reports last month
+
+    @classmethod
+    def at(cls, now: datetime) -> DemoDates:
+        """The dates seen from `now`."""
+        today = now.astimezone(ZONE).date()
+        morning = _next_working_day(today)
+        first = today.replace(day=1)
+        while first.weekday() >= 5:
+            first += timedelta(days=1)
+        return cls(today, morning, _next_working_day(morning), today - timedelta(days=today.weekday()), first)
+
+    @staticmethod
+    def daily_at(day: date) -> datetime:
+        """The daily job's time on a day (the team's default 08:30)."""
+        return datetime.combine(day, clock_time(8, 30), ZONE)
+
+    @staticmethod
+    def digest_at(day: date) -> datetime:
+        """The digests' time on a day (the team's default 09:00)."""
+        return datetime.combine(day, clock_time(9, 0), ZONE)
+
+
+def _next_working_day(day: date) -> date:
+    day += timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def try_next(db_path: str | None, now: datetime) -> str:
+    """What to type after the story, on the demo's database, with dates that fit its data."""
+    dates = DemoDates.at(now)
+    url = shlex.quote(f"DATABASE_URL=sqlite:///{db_path or 'demo.db'}")
+    lines = ["", "Try next:"]
+    if db_path is None:
+        lines.append("   (this run's database was temporary: run `salesbot demo --db demo.db` first to keep the data)")
+    commands = [
+        (f"{url} salesbot jobs run daily --at {dates.daily_at(dates.next_morning).isoformat()} --dry-run",
+         f"the reps' priorities on the morning of {dates.next_morning.isoformat()}"),
+        (f"{url} salesbot jobs run weekly --at {dates.digest_at(dates.digest_day - timedelta(days=7)).isoformat()} --dry-run",
+         "the meeting digest of the week before (the chart is written to a file)"),
+        (f"{url} salesbot jobs run monthly --at {dates.digest_at(dates.month_digest_day).isoformat()} --dry-run",
+         "last month's digest"),
+        (f"{url} salesbot export deals", "every deal as CSV, in the data standard"),
+    ]
+    for command, what in commands:
+        lines.append(f"   # {what}")
+        lines.append(f"   $ {command}")
+    return "\n".join(lines)

@@ -7,6 +7,7 @@ callbacks are built from what the bot actually put on screen (messages and views
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import time
@@ -201,9 +202,60 @@ class SlackDriver:
         ``value`` picks a button by its value, or chooses the option(s) / user / date of a
         select or picker. ``values`` sets what the member typed into a view's inputs first.
         """
-        member = self.slack.ensure_user(user)
         kind, current = self._resolve_source(source)
         self._check_visible(kind, current, user)
+        return await self._click_on(kind, current, action_id, user=user, value=value, block_id=block_id, values=values)
+
+    async def double_click(
+        self, source: dict[str, Any], action_id: str, *, user: str, value: Any = None, block_id: str | None = None
+    ) -> tuple[Reply, Reply]:
+        """Click an element twice before the bot's redraw reaches the member, as a double click does.
+
+        Both clicks carry the message or view as it was before the first one, whenever the
+        bot's redraw of the first click lands; so the second click is always sent, and the
+        bot must make it harmless.
+        """
+        kind, current = self._resolve_source(source)
+        self._check_visible(kind, current, user)
+        shown = copy.deepcopy(current)
+        first = await self._click_on(kind, shown, action_id, user=user, value=value, block_id=block_id)
+        second = await self._click_on(kind, shown, action_id, user=user, value=value, block_id=block_id)
+        return first, second
+
+    async def wait_for_element(
+        self, source: dict[str, Any], action_id: str, *, value: Any = None, block_id: str | None = None, timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """Wait until the current version of a message or view shows the element; return that version.
+
+        For a click on something the bot draws or redraws after its ack (a card posted later,
+        a list redrawn through the response_url, a Home republished).
+        """
+
+        def shown() -> dict[str, Any] | None:
+            kind, current = self._resolve_source(source)
+            blocks = current["blocks"] if kind == "message" else current["view"]["blocks"]
+            try:
+                _find_element(blocks or [], action_id, value=value, block_id=block_id)
+            except AssertionError:
+                return None
+            return current
+
+        where = f" in block {block_id!r}" if block_id else ""
+        return await self.slack.wait_until(shown, what=f"an element {action_id!r}{where} in {source.get('id')}", timeout=timeout)
+
+    async def _click_on(
+        self,
+        kind: str,
+        current: dict[str, Any],
+        action_id: str,
+        *,
+        user: str,
+        value: Any = None,
+        block_id: str | None = None,
+        values: dict[str, Any] | None = None,
+    ) -> Reply:
+        """Send the block_actions payload for a click on ``current`` (a message, or a view record)."""
+        member = self.slack.ensure_user(user)
         blocks = current["blocks"] if kind == "message" else current["view"]["blocks"]
         block, element = _find_element(blocks or [], action_id, value=value, block_id=block_id)
         if block.get("type") == "input" and not block.get("dispatch_action"):

@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -104,6 +104,7 @@ class ApiError(Exception):
 
 
 Handler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+T = TypeVar("T")
 
 
 class SlackStandIn:
@@ -146,6 +147,7 @@ class SlackStandIn:
         self._failures: dict[tuple[str, int], _Failure] = {}
         self._delays: dict[str, float] = {}
         self._ids = itertools.count(1)
+        self._changed = asyncio.Event()
         self._last_ts = 0.0
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -432,6 +434,43 @@ class SlackStandIn:
             if r["type"] == "modal" and r["open"] and (user is None or r["user"] == user)
         ]
 
+    def mark(self) -> int:
+        """A bookmark in the call record: pass it as ``since=`` to wait only for later calls."""
+        return len(self.calls)
+
+    async def wait_until(self, condition: Callable[[], T | None], *, what: str, timeout: float = 10.0) -> T:
+        """Wait until ``condition()`` returns something truthy, and return it.
+
+        The condition is checked again after every call the stand-in records (a redraw, a
+        post, a response_url), and now and then in between for state that lives elsewhere
+        (the bot's database). On timeout a TimeoutError says ``what`` was awaited and lists
+        the recorded calls.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            found = condition()
+            if found:
+                return found
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"waited {timeout}s for {what}, in vain.\n{self.summary()}")
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), min(left, 0.05))
+            except asyncio.TimeoutError:
+                pass
+
+    async def wait_for_message(
+        self, predicate: Callable[[dict[str, Any]], bool], *, channel: str | None = None, what: str = "a message", timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """Wait until a stored message (optionally in ``channel``) matches ``predicate``; return the newest such."""
+
+        def newest() -> dict[str, Any] | None:
+            return next((m for m in reversed(self.messages) if (channel is None or m["channel"] == channel) and predicate(m)), None)
+
+        where = f" in {channel}" if channel else ""
+        return await self.wait_until(newest, what=f"{what}{where}", timeout=timeout)
+
     async def wait_for(
         self,
         method: str,
@@ -439,11 +478,12 @@ class SlackStandIn:
         *,
         count: int = 1,
         timeout: float = 5.0,
+        since: int = 0,
     ) -> list[Call]:
-        """Wait until ``count`` successful ``method`` calls match ``predicate``."""
+        """Wait until ``count`` successful ``method`` calls match ``predicate`` (among calls after the mark ``since``)."""
 
         def matching() -> list[Call]:
-            return [c for c in self.calls if c.method == method and c.ok and predicate(c)]
+            return [c for c in self.calls[since:] if c.method == method and c.ok and predicate(c)]
 
         found = await self._poll(matching, count, timeout)
         if found is None:
@@ -485,14 +525,14 @@ class SlackStandIn:
     async def _poll(
         self, matching: Callable[[], list[Call]], count: int, timeout: float
     ) -> list[Call] | None:
-        deadline = time.monotonic() + timeout
-        while True:
+        def enough() -> list[Call] | None:
             found = matching()
-            if len(found) >= count:
-                return found
-            if time.monotonic() >= deadline:
-                return None
-            await asyncio.sleep(0.01)
+            return found if len(found) >= count else None
+
+        try:
+            return await self.wait_until(enough, what="calls", timeout=timeout)
+        except TimeoutError:
+            return None
 
     # ------------------------------------------------------------------ replies the driver relays
 
@@ -655,6 +695,7 @@ class SlackStandIn:
             response=response,
         )
         self.calls.append(call)
+        self._changed.set()  # wakes whoever waits for a call, a message or a redraw
         return call
 
     async def _read_args(self, request: web.Request) -> dict[str, Any]:

@@ -69,6 +69,7 @@ async def test_a_hostile_title_pings_nobody_anywhere(driver, slack, db, clock):
 
     for user in (REP1, REP2):
         await driver.open_home(user)
+    await settle()  # those Homes are drawn before the clock moves on
     clock.advance(days=3)
     await driver.open_home(MANAGER)  # the team's overdue list names the task
     await settle()
