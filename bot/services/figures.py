@@ -349,7 +349,8 @@ async def _deal_sums(
 async def target_amounts(session: AsyncSession, *, team_ids: Collection[int] | None, labels: Iterable[str]) -> dict[tuple[int, str, str, str], int]:
     """Team totals and reps' own target lines by (team id, period label, dimension, key): one statement.
 
-    A rep's line is keyed by their Slack user id. `team_ids` None reads every team's.
+    A rep's line is keyed by their Slack user id; a period's total sums its parts (a week that
+    straddles two months has a line under each month's split). `team_ids` None reads every team's.
     """
     q = select(Target.team_id, Target.period, Target.dimension, Target.key, Target.amount).where(
         Target.period.in_(sorted(set(labels))), Target.dimension.in_((TOTAL, REP)), _in(Target.team_id, team_ids),
@@ -357,7 +358,7 @@ async def target_amounts(session: AsyncSession, *, team_ids: Collection[int] | N
     out: dict[tuple[int, str, str, str], int] = defaultdict(int)
     for team_id, label, dimension, key, amount in (await session.execute(q)).all():
         if team_ids is None or team_id in team_ids:
-            out[(team_id, label, dimension, key or "")] += int(amount)
+            out[(team_id, label, dimension, "" if dimension == TOTAL else key or "")] += int(amount)
     return dict(out)
 
 
