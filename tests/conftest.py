@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,38 @@ async def session(db):
     """A session on the test database, committed by the test as needed."""
     async with db.sessionmaker() as s:
         yield s
+
+
+@pytest.fixture
+def salesbot_cli(monkeypatch, capsys):
+    """Runs the `salesbot` command in this process: `bot.cli.main(ARGS)` with the environment given.
+
+    Returns a CompletedProcess (text output), as a subprocess would, without the second or so
+    each new interpreter spends importing the bot. Only SLACK_*, SALESBOT_* and DATABASE_URL
+    variables that the test passes are seen. Async tests call it through asyncio.to_thread
+    (the command runs its own event loop).
+    """
+    from bot.cli import main
+
+    def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+        alembic = logging.getLogger("alembic")
+        level = alembic.level
+        with monkeypatch.context() as m:
+            for name in list(os.environ):
+                if name.startswith(("SLACK_", "SALESBOT_")) or name == "DATABASE_URL":
+                    m.delenv(name)
+            for name, value in (env or {}).items():
+                m.setenv(name, value)
+            if cwd is not None:
+                m.chdir(cwd)
+            capsys.readouterr()
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse's usage errors, as `python -m bot` exits
+                code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+            finally:
+                alembic.setLevel(level)
+            out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(["salesbot", *args], code, out, err)
+
+    return run
