@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -10,17 +11,34 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from bot.db import Database
 from bot.settings import normalize_database_url
 
 # Set TEST_DATABASE_URL to run the whole suite on PostgreSQL instead of SQLite files.
-PG_URL = os.environ.get("TEST_DATABASE_URL")
+BASE_PG_URL = os.environ.get("TEST_DATABASE_URL")
+# Tests run in parallel processes (pytest-xdist workers gw0, gw1, ...): each worker has a
+# database of its own on the same server, named after it (created when missing), and its own
+# SQLite template under its own temporary directory.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+
+
+def _worker_url(url: str | None, worker: str | None) -> str | None:
+    if not url or not worker:
+        return url
+    parsed = make_url(normalize_database_url(url))
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+PG_URL = _worker_url(BASE_PG_URL, WORKER)
 
 
 def pytest_report_header(config):
-    return f"database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite files'}"
+    if not BASE_PG_URL:
+        return "database: SQLite files"
+    return f"database: PostgreSQL {BASE_PG_URL}" + (" (one database per worker: <name>_gw0, <name>_gw1, ...)" if config.getoption("numprocesses", None) else "")
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +59,39 @@ def _sqlite_template(tmp_path_factory) -> Path | None:
     return path
 
 
+async def _create_worker_database() -> None:
+    """Create this worker's database beside TEST_DATABASE_URL's, unless it exists."""
+    import asyncpg
+
+    base = make_url(normalize_database_url(BASE_PG_URL)).set(drivername="postgresql")
+    name = make_url(PG_URL).database
+    conn = await asyncpg.connect(base.render_as_string(hide_password=False))
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            try:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+            except asyncpg.DuplicateDatabaseError:
+                pass  # created meanwhile by an earlier run's twin
+    finally:
+        await conn.close()
+
+
+@functools.cache
+def _pg_reset() -> str:
+    """Empty every table between tests: DELETE (children first) and restart the sequences.
+
+    Several times faster than TRUNCATE on tables this small; one statement, one round trip.
+    """
+    import bot.models  # noqa: F401  (the tables)
+
+    deletes = "; ".join(f'DELETE FROM "{t.name}"' for t in reversed(SQLModel.metadata.sorted_tables))
+    sequences = (
+        "PERFORM setval(c.oid::regclass, 1, false) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE c.relkind = 'S' AND n.nspname = current_schema()"
+    )
+    return f"DO $$ BEGIN {deletes}; {sequences}; END $$"
+
+
 @pytest.fixture(scope="session")
 def _pg_migrated() -> bool:
     """Upgrade the PostgreSQL test database once per run."""
@@ -49,6 +100,8 @@ def _pg_migrated() -> bool:
     import asyncio
 
     async def build():
+        if WORKER:
+            await _create_worker_database()
         db = Database(normalize_database_url(PG_URL))
         async with db.engine.begin() as conn:
             await conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -65,9 +118,8 @@ async def db(tmp_path, _sqlite_template, _pg_migrated):
     """A migrated, empty database for one test."""
     if PG_URL:
         database = Database(normalize_database_url(PG_URL))
-        tables = ", ".join(f'"{t.name}"' for t in reversed(SQLModel.metadata.sorted_tables))
         async with database.engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            await conn.exec_driver_sql(_pg_reset())
     else:
         path = tmp_path / "salesbot.db"
         shutil.copy(_sqlite_template, path)

@@ -81,6 +81,11 @@ def output(tmp_path: Path, label: str) -> str:
     return (tmp_path / f"{label}.out").read_text() + (tmp_path / f"{label}.err").read_text()
 
 
+def ticks_done(tmp_path: Path, label: str) -> int:
+    """How many ticks a verbose (`-v`) clock process has finished: its scheduler logs a line for each."""
+    return output(tmp_path, label).count("executed successfully")
+
+
 def posts_ok(slack) -> int:
     return sum(1 for c in slack.calls if c.method == "chat.postMessage" and c.ok)
 
@@ -142,14 +147,21 @@ async def test_two_clock_processes_deliver_a_morning_once(db, slack, tmp_path):
         "SALESBOT_SEND_POLL": "0.1",
     }
     slack.delay("chat.postMessage", 0.01)  # a little latency, so both clocks are busy at once
-    clocks = [await salesbot(tmp_path, db, slack, "clock", label=f"clock{i}", **env) for i in (1, 2)]
+    clocks = [await salesbot(tmp_path, db, slack, "-v", "clock", label=f"clock{i}", **env) for i in (1, 2)]
     deadline = time.monotonic() + 60
     while posts_ok(slack) < len(reps):
         for i, proc in enumerate(clocks, 1):
             assert proc.returncode is None, output(tmp_path, f"clock{i}")
         assert time.monotonic() < deadline, output(tmp_path, "clock1")
         await asyncio.sleep(0.05)
-    await asyncio.sleep(1.0)  # more ticks compose the same morning again
+    # Both clocks go on ticking and compose the same morning again: twice more each, at least.
+    labels = ["clock1", "clock2"]
+    wanted = {label: ticks_done(tmp_path, label) + 2 for label in labels}
+    while any(ticks_done(tmp_path, label) < wanted[label] for label in labels):
+        for label, proc in zip(labels, clocks):
+            assert proc.returncode is None, output(tmp_path, label)
+        assert time.monotonic() < deadline, output(tmp_path, "clock1")
+        await asyncio.sleep(0.05)
     for proc in clocks:
         proc.send_signal(signal.SIGTERM)
     codes = await asyncio.wait_for(asyncio.gather(*(p.wait() for p in clocks)), 30)
