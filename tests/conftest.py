@@ -71,7 +71,7 @@ async def _create_worker_database() -> None:
             try:
                 await conn.execute(f'CREATE DATABASE "{name}"')
             except asyncpg.DuplicateDatabaseError:
-                pass  # created meanwhile by an earlier run's twin
+                pass  # created meanwhile by a run started at the same time
     finally:
         await conn.close()
 
