@@ -28,8 +28,11 @@ class VirtualTime:
     on the wire, and no connection of a watched engine is checked out. A request or a query so
     takes no virtual time at all, as in an ideal world, and a moment measured anywhere (by the
     sleeper, or by a server recording when a request arrived) lands on the same timeline.
-    A test must not keep a watched connection checked out while it waits (commit first).
+    A test must not keep a watched connection checked out while it waits (commit first): the
+    sleepers would wait for it, and after STALLED real seconds they fail saying so.
     """
+
+    STALLED = 30.0
 
     def __init__(self, start: datetime, *, engines: tuple[Any, ...] = ()) -> None:
         self.start = start
@@ -84,6 +87,12 @@ class VirtualTime:
         trace.on_request_exception.append(ended)
         return aiohttp.ClientSession(trace_configs=[trace], **kw)
 
+    def _fail_sleepers(self, message: str) -> None:
+        while self._sleepers:
+            _, _, wake = heapq.heappop(self._sleepers)
+            if not wake.done():
+                wake.set_exception(RuntimeError(message))
+
     def _busy(self) -> bool:
         return self._in_flight > 0 or any(pool.checkedout() for pool in self._pools)
 
@@ -91,6 +100,7 @@ class VirtualTime:
         loop = asyncio.get_running_loop()
         ready = getattr(loop, "_ready", None)  # the loop's runnable callbacks (CPython's event loops)
         quiet = 0
+        busy_since: float | None = None
         while True:
             while self._sleepers and self._sleepers[0][2].done():
                 heapq.heappop(self._sleepers)
@@ -105,9 +115,14 @@ class VirtualTime:
                 continue  # something else can run first; it may start work or sleep less
             if self._busy():
                 quiet = 0
+                busy_since = busy_since or time.monotonic()
+                if time.monotonic() - busy_since > self.STALLED:
+                    self._fail_sleepers(f"virtual time stalled: a request or a database connection stayed busy for {self.STALLED:g}s")
+                    return
                 await asyncio.sleep(0.001)  # a query or request is under way: look again shortly
                 continue
             quiet = 0
+            busy_since = None
             deadline = self._sleepers[0][0]
             if deadline > self.now:
                 self.now = deadline
