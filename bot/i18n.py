@@ -7,6 +7,7 @@ Dates, numbers and money are formatted with Babel.
 
 from __future__ import annotations
 
+import functools
 import io
 from datetime import date, datetime
 from decimal import Decimal
@@ -49,6 +50,17 @@ def read_catalogs(directory: Path):
 
 def load_catalog(directory: Path) -> Translations:
     """Merge a language's .po files and compile them in memory (the repository holds no .mo files)."""
+    return _compiled_catalog(directory.resolve(), _files_signature(directory))
+
+
+def _files_signature(directory: Path) -> tuple[tuple[str, int, int], ...]:
+    """Names, modification times and sizes of a language's .po files: a changed file is compiled anew."""
+    return tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(directory.glob("*.po")))
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled_catalog(directory: Path, _signature: tuple) -> Translations:
+    """load_catalog's work, once per process and set of files."""
     catalogs = read_catalogs(directory)
     merged = catalogs[0]
     for extra in catalogs[1:]:
@@ -151,6 +163,11 @@ def _slack_finalize(value: object) -> Markup:
     return Markup(escape(value))
 
 
+# Localizers (compiled catalogs and template environments) by templates folder and catalog
+# files, shared by every I18n of the process: one Deps per test would otherwise compile them again.
+_LOCALIZERS: dict[tuple, dict[str, Localizer]] = {}
+
+
 class I18n:
     """Catalogs and template environments for every language, loaded once."""
 
@@ -163,6 +180,12 @@ class I18n:
 
     @cached_property
     def _localizers(self) -> dict[str, Localizer]:
+        key = (self.templates_dir.resolve(), tuple(_files_signature(self.catalog_dir(lang)) for lang in LANGUAGES))
+        if key not in _LOCALIZERS:
+            _LOCALIZERS[key] = self._build_localizers()
+        return _LOCALIZERS[key]
+
+    def _build_localizers(self) -> dict[str, Localizer]:
         out = {}
         for lang in LANGUAGES:
             tr = load_catalog(self.catalog_dir(lang))

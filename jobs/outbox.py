@@ -25,7 +25,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
@@ -169,27 +169,35 @@ def make_sender_client(settings: Settings, config: SenderConfig) -> AsyncWebClie
 
 # ---------------------------------------------------------------------------- budget
 
+# The budget's notion of time: seconds from a monotonic clock, and a way to wait for them to pass.
+# Production uses the real ones; tests pass a virtual clock, so hours of rate limits take no time.
+Timer = Callable[[], float]
+Sleep = Callable[[float], Awaitable[object]]
+
 
 class TokenBucket:
     """A rate (tokens per second) with a burst, and a pause Slack can impose (Retry-After)."""
 
-    def __init__(self, rate: float, burst: float = 1.0) -> None:
+    def __init__(self, rate: float, burst: float = 1.0, *, timer: Timer = time.monotonic) -> None:
         self.rate = rate
         self.capacity = max(1.0, burst)
         self.tokens = self.capacity
-        self.updated = time.monotonic()
+        self.timer = timer
+        self.updated = timer()
         self.paused_until = 0.0
         self.lock = asyncio.Lock()  # takers of one bucket are served in arrival order
         self.last_request = float("-inf")
 
     def pause(self, seconds: float) -> None:
         """Hold every taker for `seconds` (Slack said Retry-After)."""
-        self.paused_until = max(self.paused_until, time.monotonic() + seconds)
+        self.paused_until = max(self.paused_until, self.timer() + seconds)
         self.tokens = min(self.tokens, 1.0)  # no burst right after a rate limit
 
     def wait_time(self, now: float) -> float:
         """Seconds until a token is available (0 when one is)."""
-        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        # Nothing accrues during a pause, or a long Retry-After would end in a full burst.
+        accrue_from = max(self.updated, min(now, self.paused_until))
+        self.tokens = min(self.capacity, self.tokens + (now - accrue_from) * self.rate)
         self.updated = now
         if now < self.paused_until:
             return self.paused_until - now
@@ -203,22 +211,24 @@ class TokenBucket:
 class Budget:
     """Per-workspace and per-channel buckets of one sender process."""
 
-    def __init__(self, config: SenderConfig) -> None:
+    def __init__(self, config: SenderConfig, *, timer: Timer = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
         self.config = config
+        self.timer = timer
+        self.sleep = sleep
         self._workspaces: dict[int, TokenBucket] = {}
         self._channels: dict[tuple[int, str], TokenBucket] = {}
 
     def workspace(self, workspace_id: int) -> TokenBucket:
         """The workspace-wide bucket."""
         if workspace_id not in self._workspaces:
-            self._workspaces[workspace_id] = TokenBucket(self.config.workspace_per_min / 60.0, self.config.workspace_burst)
+            self._workspaces[workspace_id] = TokenBucket(self.config.workspace_per_min / 60.0, self.config.workspace_burst, timer=self.timer)
         return self._workspaces[workspace_id]
 
     def channel(self, workspace_id: int, channel: str) -> TokenBucket:
         """One channel's bucket (no burst: Slack allows about one post a second per channel)."""
         key = (workspace_id, channel)
         if key not in self._channels:
-            self._channels[key] = TokenBucket(self.config.per_channel_per_sec, 1.0)
+            self._channels[key] = TokenBucket(self.config.per_channel_per_sec, 1.0, timer=self.timer)
         return self._channels[key]
 
     async def take(self, workspace_id: int, channel: str) -> None:
@@ -230,13 +240,13 @@ class Budget:
         ws, ch = self.workspace(workspace_id), self.channel(workspace_id, channel)
         async with ch.lock:
             while True:
-                now = time.monotonic()
+                now = self.timer()
                 wait = max(ch.wait_time(now), ws.wait_time(now))
                 if wait <= 0:
                     ch.spend()
                     ws.spend()
                     return
-                await asyncio.sleep(wait)
+                await self.sleep(wait)
 
     async def pace(self, workspace_id: int, channel: str) -> None:
         """Right before a request: keep the channel's spacing even if the steps since take() were slow.
@@ -245,10 +255,10 @@ class Budget:
         next; Slack counts requests as they arrive, so the last gap is checked again here.
         """
         ch = self.channel(workspace_id, channel)
-        wait = ch.last_request + 1.0 / ch.rate - time.monotonic()
+        wait = ch.last_request + 1.0 / ch.rate - self.timer()
         if wait > 0:
-            await asyncio.sleep(wait)
-        ch.last_request = time.monotonic()
+            await self.sleep(wait)
+        ch.last_request = self.timer()
 
 
 # ---------------------------------------------------------------------------- the sender
@@ -290,15 +300,18 @@ class Sender:
         i18n: I18n | None = None,
         admins: Iterable[str] = (),
         name: str | None = None,
+        timer: Timer = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.db = db
         self.client = client
         self.config = config or SenderConfig()
         self.clock = clock  # the job clock: decides what is due and what has expired
+        self.sleep = sleep  # every wait for budget, backoff or a retry comes due through it
         self.i18n = i18n or I18n()
         self.admins = frozenset(admins)
         self.name = (name or _process_name())[:48]
-        self.budget = Budget(self.config)
+        self.budget = Budget(self.config, timer=timer, sleep=sleep)
         self._dm_channels: dict[tuple[int, str], str] = {}
         self._dm_locks: dict[tuple[int, str], asyncio.Lock] = {}
         self._wake = asyncio.Event()
@@ -343,7 +356,7 @@ class Sender:
                 return counts
             if claimed == 0:
                 # Another process holds some rows, or a retry is not due yet.
-                await asyncio.sleep(min(self.config.poll_seconds, 0.2))
+                await self.sleep(min(self.config.poll_seconds, 0.2))
 
     async def drain_once(self, *, keys: Sequence[str] | None = None) -> int:
         """One pass: recover abandoned rows, skip expired ones, claim a batch and send it."""
@@ -616,7 +629,7 @@ class Sender:
                     break
             except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
                 last = f"{type(exc).__name__}: {exc}"
-            await asyncio.sleep(min(self.config.backoff_max, self.config.backoff_base * 2**attempt))
+            await self.sleep(min(self.config.backoff_max, self.config.backoff_base * 2**attempt))
         log.error("outbox: %s was sent but its files could not be uploaded: %s", row.key, last)
         async with self.db.sessionmaker() as session:
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(last_error=truncate(f"files: {last}", 500)))

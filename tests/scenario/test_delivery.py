@@ -16,6 +16,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import aiohttp
 from sqlalchemy import select
 
 from bot.models import Member, OutboxMessage, OutboxStatus, Role, SalesTeam, Workspace
@@ -25,6 +26,7 @@ from jobs.runner import parse_at, run_job
 from jobs.scheduler import build_clockwork
 from tests.scenario.conftest import BOT_TOKEN, TEAM
 from tests.scenario.delivery_jobs import JOB, compose_fanout
+from tests.virtual_time import VirtualTime
 
 ROOT = Path(__file__).resolve().parents[2]
 AT = "2027-03-01T08:30+08:00"
@@ -77,6 +79,11 @@ async def salesbot(tmp_path: Path, db, slack, *args: str, label: str, **env: str
 
 def output(tmp_path: Path, label: str) -> str:
     return (tmp_path / f"{label}.out").read_text() + (tmp_path / f"{label}.err").read_text()
+
+
+def ticks_done(tmp_path: Path, label: str) -> int:
+    """How many ticks a verbose (`-v`) clock process has finished: its scheduler logs a line for each."""
+    return output(tmp_path, label).count("executed successfully")
 
 
 def posts_ok(slack) -> int:
@@ -140,14 +147,21 @@ async def test_two_clock_processes_deliver_a_morning_once(db, slack, tmp_path):
         "SALESBOT_SEND_POLL": "0.1",
     }
     slack.delay("chat.postMessage", 0.01)  # a little latency, so both clocks are busy at once
-    clocks = [await salesbot(tmp_path, db, slack, "clock", label=f"clock{i}", **env) for i in (1, 2)]
+    clocks = [await salesbot(tmp_path, db, slack, "-v", "clock", label=f"clock{i}", **env) for i in (1, 2)]
     deadline = time.monotonic() + 60
     while posts_ok(slack) < len(reps):
         for i, proc in enumerate(clocks, 1):
             assert proc.returncode is None, output(tmp_path, f"clock{i}")
         assert time.monotonic() < deadline, output(tmp_path, "clock1")
         await asyncio.sleep(0.05)
-    await asyncio.sleep(1.0)  # more ticks compose the same morning again
+    # Both clocks go on ticking and compose the same morning again: twice more each, at least.
+    labels = ["clock1", "clock2"]
+    wanted = {label: ticks_done(tmp_path, label) + 2 for label in labels}
+    while any(ticks_done(tmp_path, label) < wanted[label] for label in labels):
+        for label, proc in zip(labels, clocks):
+            assert proc.returncode is None, output(tmp_path, label)
+        assert time.monotonic() < deadline, output(tmp_path, "clock1")
+        await asyncio.sleep(0.05)
     for proc in clocks:
         proc.send_signal(signal.SIGTERM)
     codes = await asyncio.wait_for(asyncio.gather(*(p.wait() for p in clocks)), 30)
@@ -167,16 +181,21 @@ def within_budget(times: list[float], rate: float, burst: float, slack_s: float 
 
 
 async def test_rate_limits_and_server_errors_deliver_once_within_budget(db, slack):
-    """Reliability (c): 20% of posts answered 429 (Retry-After 1), 5% 500: each arrives once, the budget holds."""
+    """Reliability (c): 20% of posts answered 429 (Retry-After 1), 5% 500: each arrives once, the budget holds.
+
+    The sender's budget, Retry-After waits and backoff run in virtual time: every wait is as long
+    as in real time on the sender's clock, and requests and queries take none of it.
+    """
+    start = datetime(2027, 3, 1, 0, 30, tzinfo=timezone.utc)
     reps = await seed_fanout(db, slack, 30, prefix="UB")
     slack.add_channel("C0SALES", name="sales")
     async with db.sessionmaker() as s:
         ws_id = (await s.execute(select(Workspace.id))).scalar_one()
         posts = [
-            Post(workspace_id=ws_id, key=f"c:{uid}", job="test", channel=uid, text=f"hello {uid}", blocks=[], not_before=datetime.now(timezone.utc))
+            Post(workspace_id=ws_id, key=f"c:{uid}", job="test", channel=uid, text=f"hello {uid}", blocks=[], not_before=start)
             for uid in reps
         ] + [
-            Post(workspace_id=ws_id, key=f"c:sales:{i}", job="test", channel="C0SALES", text=f"sales {i}", blocks=[], not_before=datetime.now(timezone.utc))
+            Post(workspace_id=ws_id, key=f"c:sales:{i}", job="test", channel="C0SALES", text=f"sales {i}", blocks=[], not_before=start)
             for i in range(10)
         ]
         assert await enqueue(s, posts) == 40
@@ -187,8 +206,14 @@ async def test_rate_limits_and_server_errors_deliver_once_within_budget(db, slac
     from bot.settings import load_settings
 
     settings = load_settings(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=slack.api_url, DATABASE_URL=db.url)
-    sender = Sender(db, make_sender_client(settings, config), config=config, name="budget")
-    counts = await asyncio.wait_for(sender.deliver([p.key for p in posts]), 60)
+    vt = VirtualTime(start, engines=(db.engine,))
+    client = make_sender_client(settings, config)
+    client.session = vt.session(timeout=aiohttp.ClientTimeout(total=client.timeout))
+    sender = Sender(db, client, config=config, name="budget", clock=vt.utc, timer=vt.monotonic, sleep=vt.sleep)
+    try:
+        counts = await asyncio.wait_for(sender.deliver([p.key for p in posts]), 60)
+    finally:
+        await client.session.close()
     assert counts == {OutboxStatus.SENT: 40}
 
     assert dm_counts(slack, reps) == {uid: 1 for uid in reps}
@@ -199,17 +224,23 @@ async def test_rate_limits_and_server_errors_deliver_once_within_budget(db, slac
     assert limited and failed  # both kinds of trouble really happened
     # 500s are counted as attempts, 429s are not.
     assert sum(r.attempts for r in await outbox(db)) == len(failed)
-    # Every request counts against the budget, retries and refused ones included. The times are
-    # taken where the stand-in handles each request, in this same event loop: a busy loop can
-    # bunch requests that left well spaced, so the workspace check allows 150 ms of that (a
-    # sender without a budget would still overrun it many times over: 40 posts in well under 1 s).
-    assert within_budget([c.at for c in calls], rate=1200 / 60, burst=5, slack_s=0.15)
+    # Every request counts against the budget, retries and refused ones included, at the moment
+    # the stand-in handled it. Time stands still while anything else can run, so the budget must
+    # hold exactly (a microsecond allowed for float rounding); a sender without a budget would
+    # overrun it many times over (40 posts at the same instant), and one that ignored Retry-After
+    # would pass 30 seconds of waits in a fraction of one.
+    at = {id(c): vt.at(c.at) for c in calls}
+    assert within_budget(list(at.values()), rate=1200 / 60, burst=5, slack_s=1e-6)
     by_channel: dict[str, list[float]] = {}
     for c in calls:
-        by_channel.setdefault(c.args["channel"], []).append(c.at)
-    over = {ch: [round(t - ts[0], 3) for t in ts] for ch, ts in by_channel.items() if not within_budget(ts, rate=5, burst=1)}
+        by_channel.setdefault(c.args["channel"], []).append(at[id(c)])
+    over = {ch: [round(t - ts[0], 3) for t in ts] for ch, ts in by_channel.items() if not within_budget(ts, rate=5, burst=1, slack_s=1e-6)}
     assert over == {}
     assert len(by_channel["C0SALES"]) >= 10
+    # Each 429 held the whole workspace for its Retry-After second: the next request came no sooner.
+    for c in limited:
+        later = [t for t in at.values() if t > at[id(c)]]
+        assert not later or min(later) >= at[id(c)] + 1 - 1e-6
     assert slack.rejected_calls() == []
 
 

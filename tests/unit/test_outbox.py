@@ -202,13 +202,8 @@ async def test_jobs_run_dry_run_prints_and_sends_nothing(db, session):
     assert await rows(db) == {}
 
 
-async def test_an_operator_settles_unknown_and_dead_posts(db, tmp_path):
+async def test_an_operator_settles_unknown_and_dead_posts(db, tmp_path, salesbot_cli):
     """`salesbot outbox list` shows what needs review; `mark` settles it as sent or sends it again."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
     from sqlalchemy import select
 
     from bot.models import OutboxMessage, OutboxStatus, Workspace, utcnow
@@ -220,18 +215,17 @@ async def test_an_operator_settles_unknown_and_dead_posts(db, tmp_path):
         for key, status in (("daily:a", OutboxStatus.UNKNOWN), ("daily:b", OutboxStatus.DEAD), ("daily:c", OutboxStatus.SENT)):
             s.add(OutboxMessage(workspace_id=ws.id, key=key, job="daily", channel="U1", payload="{}", status=status,
                                 attempts=3, not_before=utcnow(), last_error="boom" if status == OutboxStatus.DEAD else None))
-    root = Path(__file__).resolve().parents[2]
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}, "DATABASE_URL": db.url, "PYTHONPATH": str(root)}
 
     def salesbot(*args):
-        return subprocess.run([sys.executable, "-m", "bot", "outbox", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        """`salesbot outbox ARGS`, run in this process (in a thread: the command runs its own event loop)."""
+        return asyncio.to_thread(salesbot_cli, "outbox", *args, env={"DATABASE_URL": db.url}, cwd=tmp_path)
 
-    listed = salesbot("list")
+    listed = await salesbot("list")
     assert listed.returncode == 0 and "unknown  daily:a" in listed.stdout and "dead     daily:b" in listed.stdout
     assert "daily:c" not in listed.stdout and "2 post(s) to review" in listed.stdout
-    assert salesbot("mark", "daily:a", "sent").returncode == 0
-    assert salesbot("mark", "daily:b", "pending").returncode == 0
-    refused = salesbot("mark", "daily:c", "pending")  # a sent post is never resent by hand
+    assert (await salesbot("mark", "daily:a", "sent")).returncode == 0
+    assert (await salesbot("mark", "daily:b", "pending")).returncode == 0
+    refused = await salesbot("mark", "daily:c", "pending")  # a sent post is never resent by hand
     assert refused.returncode == 2 and "no unknown or dead post" in refused.stderr
     async with db.session() as s:
         rows = {r.key: r for r in (await s.execute(select(OutboxMessage))).scalars()}

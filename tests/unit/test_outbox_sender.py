@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import aiohttp
 import pytest
 from sqlalchemy import select
 
@@ -13,6 +14,7 @@ from bot.standin import SlackStandIn
 from jobs.base import Post
 from jobs.outbox import NOTICE_JOB, Sender, SenderConfig, enqueue, make_sender_client
 from tests.unit.factories import member, team, workspace
+from tests.virtual_time import VirtualTime
 
 TOKEN = "xoxb-sender-test"
 NOW = datetime(2027, 3, 1, 0, 30, tzinfo=timezone.utc)
@@ -51,10 +53,26 @@ def running_clock():
     return lambda: NOW + timedelta(seconds=time.monotonic() - started)
 
 
-def make_sender(db, slack, config: SenderConfig = FAST, clock=None) -> Sender:
-    clock = clock or running_clock()
-    settings = load_settings(SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=slack.api_url, DATABASE_URL=db.url)
-    return Sender(db, make_sender_client(settings, config), config=config, clock=clock, name="unit")
+@pytest.fixture
+async def make_sender(db, slack):
+    """Senders on the stand-in; in virtual time (budget, Retry-After and backoff waits take none) unless real_time."""
+    sessions = []
+
+    def make(config: SenderConfig = FAST, *, real_time: bool = False) -> Sender:
+        settings = load_settings(SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=slack.api_url, DATABASE_URL=db.url)
+        client = make_sender_client(settings, config)
+        if real_time:
+            return Sender(db, client, config=config, clock=running_clock(), name="unit")
+        vt = VirtualTime(NOW, engines=(db.engine,))
+        client.session = vt.session(timeout=aiohttp.ClientTimeout(total=client.timeout))
+        sessions.append(client.session)
+        sender = Sender(db, client, config=config, clock=vt.utc, timer=vt.monotonic, sleep=vt.sleep, name="unit")
+        sender.vt = vt  # type: ignore[attr-defined]
+        return sender
+
+    yield make
+    for session in sessions:
+        await session.close()
 
 
 def post(ws_id: int, key: str, channel: str, **kw) -> Post:
@@ -66,12 +84,12 @@ async def stored(db) -> dict[str, OutboxMessage]:
         return {r.key: r for r in (await s.execute(select(OutboxMessage))).scalars()}
 
 
-async def test_sends_dms_and_channel_posts_with_files_in_the_thread(db, session, slack, world):
+async def test_sends_dms_and_channel_posts_with_files_in_the_thread(db, session, slack, world, make_sender):
     ws, rep = world
     chart = {"filename": "chart.png", "title": "Attainment", "content": b"\x89PNG fake"}
     await enqueue(session, [post(ws.id, "dm1", "UREP"), post(ws.id, "dm2", "UREP", expires_at=NOW + timedelta(hours=1)), post(ws.id, "digest", "CSALES", files=[chart])])
     await session.commit()
-    counts = await make_sender(db, slack).deliver(["dm1", "dm2", "digest"])
+    counts = await make_sender().deliver(["dm1", "dm2", "digest"])
     assert counts == {OutboxStatus.SENT: 3}
     dm = slack.dm_channel("UREP")
     assert sorted(m["text"] for m in slack.messages_in(dm)) == ["text dm1", "text dm2"]
@@ -88,33 +106,38 @@ async def test_sends_dms_and_channel_posts_with_files_in_the_thread(db, session,
     assert slack.rejected_calls() == []
 
 
-async def test_server_errors_are_retried_with_backoff_and_counted(db, session, slack, world):
+async def test_server_errors_are_retried_with_backoff_and_counted(db, session, slack, world, make_sender):
     ws, _ = world
     await enqueue(session, [post(ws.id, "p", "CSALES")])
     await session.commit()
     slack.fail("chat.postMessage", status=500, times=2)
-    assert await make_sender(db, slack).deliver(["p"]) == {OutboxStatus.SENT: 1}
+    assert await make_sender().deliver(["p"]) == {OutboxStatus.SENT: 1}
     row = (await stored(db))["p"]
     assert row.attempts == 2 and row.not_before > NOW  # backed off twice, then sent
     assert len(slack.messages_in("CSALES")) == 1
 
 
-async def test_rate_limits_wait_and_are_not_failures(db, session, slack, world):
+async def test_rate_limits_wait_and_are_not_failures(db, session, slack, world, make_sender):
     ws, _ = world
     await enqueue(session, [post(ws.id, "p", "CSALES")])
     await session.commit()
-    slack.fail("chat.postMessage", status=429, retry_after=0, times=6)  # more 429s than max attempts
-    assert await make_sender(db, slack).deliver(["p"]) == {OutboxStatus.SENT: 1}
+    slack.fail("chat.postMessage", status=429, retry_after=1, times=6)  # more 429s than max attempts
+    sender = make_sender()
+    assert await sender.deliver(["p"]) == {OutboxStatus.SENT: 1}
     assert (await stored(db))["p"].attempts == 0
-    assert len(slack.calls_to("chat.postMessage")) == 7
+    calls = slack.calls_to("chat.postMessage")
+    assert len(calls) == 7
+    # Each Retry-After second was waited out before the next request (in virtual time).
+    times = [sender.vt.at(c.at) for c in calls]
+    assert all(b - a >= 1 for a, b in zip(times, times[1:])), times
 
 
-async def test_a_timeout_after_sending_is_held_as_unknown(db, session, slack, world):
+async def test_a_timeout_after_sending_is_held_as_unknown(db, session, slack, world, make_sender):
     ws, _ = world
     await enqueue(session, [post(ws.id, "slow", "CSALES")])
     await session.commit()
-    slack.delay("chat.postMessage", 1.6)  # longer than the 1 s request timeout
-    sender = make_sender(db, slack)
+    slack.delay("chat.postMessage", 1.2)  # longer than the 1 s request timeout
+    sender = make_sender()
     assert await sender.deliver(["slow"]) == {OutboxStatus.UNKNOWN: 1}
     row = (await stored(db))["slow"]
     assert "after the request was sent" in row.last_error
@@ -123,12 +146,12 @@ async def test_a_timeout_after_sending_is_held_as_unknown(db, session, slack, wo
     assert len(slack.calls_to("chat.postMessage")) == 1
 
 
-async def test_after_max_attempts_a_post_is_dead_and_admins_are_told_once(db, session, slack, world):
+async def test_after_max_attempts_a_post_is_dead_and_admins_are_told_once(db, session, slack, world, make_sender):
     ws, _ = world
     await enqueue(session, [post(ws.id, "doomed", "UREP2")])
     await session.commit()
     slack.fail("chat.postMessage", status=500, times=3)
-    sender = make_sender(db, slack, SenderConfig(**{**FAST.__dict__, "max_attempts": 3}))
+    sender = make_sender(SenderConfig(**{**FAST.__dict__, "max_attempts": 3}))
     assert await sender.deliver(["doomed"]) == {OutboxStatus.DEAD: 1}
     rows = await stored(db)
     assert rows["doomed"].attempts == 3 and "500" in rows["doomed"].last_error
@@ -144,29 +167,30 @@ async def test_after_max_attempts_a_post_is_dead_and_admins_are_told_once(db, se
     assert slack.rejected_calls() == []
 
 
-async def test_a_refused_post_is_dead_at_once(db, session, slack, world):
+async def test_a_refused_post_is_dead_at_once(db, session, slack, world, make_sender):
     ws, _ = world
     await enqueue(session, [post(ws.id, "nowhere", "CGONE")])
     await session.commit()
-    assert await make_sender(db, slack).deliver(["nowhere"]) == {OutboxStatus.DEAD: 1}
+    assert await make_sender().deliver(["nowhere"]) == {OutboxStatus.DEAD: 1}
     row = (await stored(db))["nowhere"]
     assert row.attempts == 1 and row.last_error == "channel_not_found"
 
 
-async def test_a_post_whose_window_passed_is_skipped_not_sent(db, session, slack, world):
+async def test_a_post_whose_window_passed_is_skipped_not_sent(db, session, slack, world, make_sender):
     ws, _ = world
     await enqueue(session, [post(ws.id, "late", "CSALES", expires_at=NOW - timedelta(seconds=1))])
     await session.commit()
-    assert await make_sender(db, slack).deliver(["late"]) == {OutboxStatus.SKIPPED: 1}
+    assert await make_sender().deliver(["late"]) == {OutboxStatus.SKIPPED: 1}
     assert slack.calls_to("chat.postMessage") == []
 
 
-async def test_stopping_hands_back_rows_not_started(db, session, slack, world):
+async def test_stopping_hands_back_rows_not_started(db, session, slack, world, make_sender):
     ws, _ = world
     await enqueue(session, [post(ws.id, f"s{i}", "CSALES") for i in range(3)])
     await session.commit()
     # One post per 10 s in that channel: the second and third wait for budget when stop comes.
-    sender = make_sender(db, slack, SenderConfig(**{**FAST.__dict__, "per_channel_per_sec": 0.1}))
+    # Real time here: a virtual wait would be over before the test got to say stop.
+    sender = make_sender(SenderConfig(**{**FAST.__dict__, "per_channel_per_sec": 0.1}), real_time=True)
     import asyncio
 
     task = asyncio.create_task(sender.run())

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from bot.settings import ConfigError, is_placeholder, load_settings, normalize_database_url
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_database_urls_map_onto_the_async_drivers():
@@ -55,17 +50,13 @@ def test_http_mode_needs_the_signing_secret_and_socket_mode_does_not():
     ({"SLACK_BOT_TOKEN": "xoxb-1"}, "SLACK_SIGNING_SECRET"),
     ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "DATABASE_URL": "postgresql://u@127.0.0.1:1/none"}, "DATABASE_URL"),
 ])
-def test_run_stops_with_one_line_and_status_2(env, variable, tmp_path):
+def test_run_stops_with_one_line_and_status_2(env, variable, tmp_path, salesbot_cli):
     """A missing secret or an unreachable database: one line naming the variable, no traceback."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL", "SALESBOT_"))}
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot", "run"], cwd=tmp_path, env={**clean, "PYTHONPATH": str(ROOT), **env},
-        capture_output=True, text=True, timeout=120,
-    )
-    assert proc.returncode == 2
-    lines = [line for line in proc.stderr.splitlines() if line.startswith("salesbot:")]
-    assert len(lines) == 1 and variable in lines[0], proc.stderr
-    assert "Traceback" not in proc.stderr
+    done = salesbot_cli("run", env=env, cwd=tmp_path)
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.startswith("salesbot:")]
+    assert len(lines) == 1 and variable in lines[0], done.stderr
+    assert "Traceback" not in done.stderr
 
 
 async def test_run_uses_socket_mode_when_an_app_token_is_set(tmp_path, monkeypatch):
