@@ -38,10 +38,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
 from bot.i18n import I18n
-from bot.models import Member, OutboxMessage, OutboxStatus, Role, SalesTeam, utcnow
+from bot.models import Member, OutboxMessage, OutboxStatus, SalesTeam, utcnow
 from bot.settings import Settings
 from bot.text import SlackSafe, mention, truncate
-from bot.services.outbox import decode_payload, encode_payload, enqueue
+from bot.services.outbox import decode_payload, encode_payload, enqueue  # noqa: F401 - kept importable from here
+from bot.services.roster import managers_of
 from jobs.base import Post
 
 log = logging.getLogger(__name__)
@@ -658,10 +659,11 @@ async def notice_recipients(session: AsyncSession, *, workspace_id: int, channel
     team_ids = select(Member.team_id).where(Member.workspace_id == workspace_id, Member.slack_user_id == channel, Member.team_id.is_not(None)).union(
         select(SalesTeam.id).where(SalesTeam.workspace_id == workspace_id, SalesTeam.digest_channel_id == channel)
     )
-    managers = select(Member.slack_user_id, Member.locale).where(Member.workspace_id == workspace_id, Member.role == Role.MANAGER)
-    rows = (await session.execute(managers.where(Member.team_id.in_(team_ids)))).all()
-    if not rows:  # a post for no known team: every manager of the workspace
-        rows = (await session.execute(managers)).all()
+    found_teams = list((await session.execute(team_ids)).scalars())
+    managers = await managers_of(session, workspace_id=workspace_id, team_ids=found_teams) if found_teams else []
+    if not managers:  # a post for no known team: every manager of the workspace
+        managers = await managers_of(session, workspace_id=workspace_id)
+    rows = [(m.slack_user_id, m.locale) for m in managers]
     return sorted({uid: locale for uid, locale in rows}.items())
 
 

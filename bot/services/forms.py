@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import upsert
 from bot.models import SavedSubmission
 
 # Slack resends a view with the same id and hash when the member submits it again after an
@@ -21,9 +21,7 @@ async def claim_submission(session: AsyncSession, *, view_id: str, view_hash: st
     The row commits or rolls back with the save itself, so a refused or abandoned save leaves
     no mark and the member's next try is saved.
     """
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(SavedSubmission).values(view_id=view_id[:32], view_hash=view_hash[:64], saved_at=now)
-    result = await session.execute(stmt.on_conflict_do_nothing(index_elements=["view_id", "view_hash"]))
+    result = await upsert(session, SavedSubmission, {"view_id": view_id[:32], "view_hash": view_hash[:64], "saved_at": now}, keys=["view_id", "view_hash"])
     return result.rowcount == 1
 
 

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import upsert
 from bot.models import OutboxMessage, OutboxStatus, utcnow
 
 _CHUNK = 500  # rows per statement: well under SQLite's and asyncpg's parameter limits
@@ -71,8 +70,6 @@ async def enqueue(session: AsyncSession, posts: Sequence[Post], *, status: Outbo
     """
     if not posts:
         return 0
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     table = OutboxMessage.__table__
     now = utcnow()
     new = 0
@@ -97,6 +94,5 @@ async def enqueue(session: AsyncSession, posts: Sequence[Post], *, status: Outbo
             }
             for p in unique[start : start + _CHUNK]
         ]
-        stmt = insert(table).values(rows).on_conflict_do_nothing(index_elements=["key"]).returning(table.c.id)
-        new += len((await session.execute(stmt)).all())
+        new += len((await upsert(session, table, rows, keys=["key"], returning=[table.c.id])).all())
     return new
