@@ -18,6 +18,7 @@ def build_app(deps: Deps, *, client: AsyncWebClient | None = None) -> AsyncApp:
 
     settings = deps.settings
     app = AsyncApp(
+        name="salesbot",  # named here: unnamed, Bolt inspects the call stack for a name on every build
         client=client or make_client(settings),
         signing_secret=settings.slack_signing_secret or "",
         # Socket Mode has no signatures to check; HTTP mode always verifies.
