@@ -83,6 +83,19 @@ def format_amount(minor: int) -> str:
 
 # -- words ------------------------------------------------------------------------------
 
+def positive_amount(text: str, *, bad: str) -> int:
+    """A typed amount above zero, or a ParseError: the cap's own message, else the `bad` hint for this command."""
+    try:
+        amount = parse_amount(text)
+    except AmountError as exc:
+        if exc.too_large:
+            raise ParseError("amount.error.too_large", value=text, max=AMOUNT_MAX_TEXT) from None
+        raise ParseError(bad, value=text) from None
+    if amount <= 0:
+        raise ParseError(bad, value=text)
+    return amount
+
+
 def take_team(words: list[str], *, usage: str) -> tuple[list[str], str | None]:
     """Pull the one `team:NAME` option out of command words (unescaped, trimmed); a second one or an empty name is a ParseError(usage)."""
     rest: list[str] = []

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Activity, ActivityKind, Customer, Deal, Expense
 from bot.services.actors import Actor
-from bot.parsing import AMOUNT_MAX_TEXT, AmountError, parse_amount
+from bot.parsing import positive_amount
 from bot.services.deals import get_customer, load_deal, require_roster
 from bot.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 
@@ -76,14 +76,7 @@ def parse_expense(text: str) -> ExpenseInput:
     words = (text or "").split()
     if len(words) < 2:
         raise ServiceError("deal.expense.error.usage")
-    try:
-        amount = parse_amount(words[0])
-    except AmountError as exc:
-        if exc.too_large:
-            raise ServiceError("amount.error.too_large", value=words[0], max=AMOUNT_MAX_TEXT) from None
-        raise ServiceError("deal.expense.error.amount", value=words[0]) from None
-    if amount <= 0:
-        raise ServiceError("deal.expense.error.amount", value=words[0])
+    amount = positive_amount(words[0], bad="deal.expense.error.amount")
     deal_id = None
     if len(words) >= 3 and (m := _DEAL_REF.fullmatch(words[-1])):
         deal_id = int(m.group(1))

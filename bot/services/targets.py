@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import upsert
 from bot.models import Customer, Deal, DealStatus, Member, SalesTeam, Segment, Target, utcnow
-from bot.parsing import AMOUNT_MAX, AMOUNT_MAX_TEXT, MENTION, AmountError, ParseError, parse_amount, split_words, take_team, unescape
+from bot.parsing import AMOUNT_MAX, MENTION, ParseError, parse_amount, positive_amount, split_words, take_team, unescape
 from bot.periods import FINER, KINDS, MONTH, QUARTER, WEEK, YEAR, Period, PeriodError, parse_period, period_containing, time_split_weights
 from bot.services.actors import Actor, safe_zone
 from bot.services.errors import NotFound, NotOnRoster, PermissionDenied, ServiceError
@@ -106,14 +106,7 @@ def parse_target(text: str) -> TargetCommand:
         if len(words) != 3:
             raise ParseError("target.error.set_usage")
         period = _period(words[1])
-        try:
-            amount = parse_amount(words[2])
-        except AmountError as exc:
-            if exc.too_large:
-                raise ParseError("amount.error.too_large", value=words[2], max=AMOUNT_MAX_TEXT) from None
-            raise ParseError("target.error.bad_amount", value=words[2]) from None
-        if amount <= 0:
-            raise ParseError("target.error.bad_amount", value=words[2])
+        amount = positive_amount(words[2], bad="target.error.bad_amount")
         return TargetCommand("set", period=period, amount=amount, team=team)
     if head in ("split", "拆分", "分解"):
         if len(words) < 4 or words[2].lower() not in _BY_WORDS:
