@@ -250,7 +250,25 @@ async def _play_numbers(story: Story, slack: SlackStandIn, driver: SlackDriver, 
     story.say("Leo types `/kpi @李娜`: reps see only their own KPIs")
     [refused] = await (await driver.slash("/kpi", f"<@{REP_ZH}>", user=REP)).responses(timeout=WAIT)
     story.show("ephemeral to Leo", blocks_to_text(refused["blocks"]))
+
+    story.say("Mia switches her Slack language to 中文 and types `/kpi` again: the same figures in Chinese")
+    await _set_locale(slack, deps, MANAGER, "zh-CN")
+    [zh_kpi] = await (await driver.slash("/kpi", "", user=MANAGER)).responses(timeout=WAIT)
+    story.show("ephemeral to Mia (中文)", blocks_to_text(zh_kpi["blocks"]))
+    await _set_locale(slack, deps, MANAGER, "en-US")
     return True
+
+
+async def _set_locale(slack: SlackStandIn, deps: Deps, user_id: str, locale: str) -> None:
+    """A member changes their Slack language; the bot's cached profile follows (as its daily refresh would)."""
+    from sqlalchemy import update
+
+    from bot.models import Member
+
+    slack.users[user_id]["locale"] = locale
+    async with deps.db.session() as session:
+        await session.execute(update(Member).where(Member.slack_user_id == user_id).values(locale=locale))
+        await session.commit()
 
 
 async def _play_scheduled(story: Story, slack: SlackStandIn, deps: Deps) -> bool:

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 
-from bot.blocks.targets import bar, build_split_confirmation, build_split_modal, build_target_view, money
+from bot.blocks.targets import bar, build_split_confirmation, build_split_modal, build_target_view
 from bot.models import SalesTeam, Target
 from bot.periods import parse_period
 from bot.services.targets import SplitPart, SplitResult, TargetLine, TargetView
@@ -21,11 +21,12 @@ TEAM = SalesTeam(id=1, workspace_id=1, name="East <&>", timezone="Asia/Shanghai"
 
 
 def test_money_formats():
-    assert money(f.loc("en"), 5_000_000_000, "CNY") == "CN¥50,000,000.00"
-    assert money(f.loc("zh_Hans"), 5_000_000_000, "CNY") == "¥5000万"
-    assert money(f.loc("zh_Hans"), 1_234_567_890, "CNY") == "¥1234.57万"
-    assert money(f.loc("zh_Hans"), 3_00, "CNY") == "¥3"
-    assert money(f.loc("zh_Hans"), 2_000_000_000_000, "CNY") == "¥200亿"
+    """Target views use the one money format of each language (Localizer.money)."""
+    assert f.loc("en").money(5_000_000_000, "CNY") == "¥50,000,000"
+    assert f.loc("zh_Hans").money(5_000_000_000, "CNY") == "¥5,000万"
+    assert f.loc("zh_Hans").money(1_234_567_890, "CNY") == "¥12,345,678.90"
+    assert f.loc("zh_Hans").money(3_00, "CNY") == "¥3"
+    assert f.loc("zh_Hans").money(2_000_000_000_000, "CNY") == "¥200亿"
 
 
 def test_bar():
