@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.text import display_width, fit
+
 RULE = "-" * 48
 _COLUMN = 34
 
