@@ -64,6 +64,12 @@ async def test_the_demo_plays_every_step_and_its_next_commands_work(tmp_path, ca
     assert re.search(r"salesbot demo: \d+ Slack API calls, 0 rejected,", out), out[-2000:]
     assert slack.rejected_calls() == []
     assert_digest_has_figures(slack)
+    # One manager screen in Chinese: the KPIs with the period in words and Chinese money.
+    zh = out.split("ephemeral to Mia (中文)", 1)[1].split("└─", 1)[0]
+    assert re.search(r"== KPI · East China 团队 · \d{4}年\d{1,2}月 ==", zh), zh
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 – \d{4}年\d{1,2}月\d{1,2}日，对比 \d{4}年\d{1,2}月", zh), zh
+    assert re.search(r"\*销售额\*：¥[1-9][\d,]*(?:万|\.\d\d)?\n", zh) and re.search(r"\*客户满意度\*：[\d.]+%（\d+ 份回复中 \d+ 份为 4–5 分）", zh), zh
+    assert "CN¥" not in zh and "考核指标" not in zh and "-W" not in zh, zh
 
     commands = [line.split("$ ", 1)[1] for line in out.splitlines() if line.startswith("   $ ")]
     assert [c.split()[2:4] for c in commands] == [["jobs", "run"], ["jobs", "run"], ["jobs", "run"], ["export", "deals"]], commands
