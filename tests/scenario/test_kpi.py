@@ -49,7 +49,7 @@ async def test_pipeline_and_kpis_match_the_hand_computation(driver, slack, db, c
     assert "Entered in period: 4 · converted: 2 (50.0%)" in pipeline  # lead: A, B moved on; D, E did not
     assert "Entered in period: 3 · converted: 2 (66.7%)" in pipeline  # first contact: A, C (won) of A, B, C
     assert "Average days in stage: 5.3" in pipeline  # lead stays 5 + 2 + 13 + 1 days / 4
-    assert "New leads: 4" in pipeline and "Effective communications: 3" in pipeline and "Needs analysed: 1" in pipeline
+    assert "New leads: 4" in pipeline and "Effective activities: 3" in pipeline and "Needs analysed: 1" in pipeline
     assert "Stale deals (no stage change for over 14 days): 3" in pipeline  # A, B and the open deal of kpi_data
     assert "*Big &lt;deal&gt;* · &lt;!channel&gt; &amp; Acme · <@UREP1>" in pipeline and "47 days in Proposal" in pipeline
 

@@ -347,7 +347,7 @@ async def test_pipeline_message(session, world, lang):
         assert "Entered in period: 4 · converted: 2 (50.0%)" in body
         assert "Average days in stage: 5.3" in body  # 5.25 rounded half up
         assert "¥1,000 ·" in body and "CN¥" not in body
-        assert "New leads: 4" in body and "Effective communications: 3" in body and "Needs analysed: 1" in body
+        assert "New leads: 4" in body and "Effective activities: 3" in body and "Needs analysed: 1" in body
         assert "47 days in Proposal" in body
     else:
         assert "本期进入：4 · 转化：2（转化率 50.0%）" in body and "新增线索：4" in body
