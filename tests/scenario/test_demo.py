@@ -70,6 +70,13 @@ async def test_the_demo_plays_every_step_and_its_next_commands_work(tmp_path, ca
     assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 – \d{4}年\d{1,2}月\d{1,2}日，对比 \d{4}年\d{1,2}月", zh), zh
     assert re.search(r"\*销售额\*：¥[1-9][\d,]*(?:万|\.\d\d)?\n", zh) and re.search(r"\*客户满意度\*：[\d.]+%（\d+ 份回复中 \d+ 份为 4–5 分）", zh), zh
     assert "CN¥" not in zh and "考核指标" not in zh and "-W" not in zh, zh
+    # And the digest as a Chinese-locale manager reads it: the week in words, its table aligned by display width.
+    zh_digest = out.split("DM to a Chinese-locale manager", 1)[1].split("└─", 1)[0]
+    assert re.search(r"== 销售周会 · East China · \d{4}年第\d+周（\d+月\d+日–(?:\d+月)?\d+日） ==", zh_digest), zh_digest
+    table = zh_digest.split("```", 1)[1].split("```", 1)[0]
+    rows = [line.split("│ ", 1)[-1] for line in table.splitlines()]  # the transcript's frame prefixes all but the first
+    assert len(rows) >= 3 and rows[0].startswith("销售 ") and any("李娜" in r for r in rows), zh_digest
+    assert len({display_width(r) for r in rows}) == 1, zh_digest
 
     commands = [line.split("$ ", 1)[1] for line in out.splitlines() if line.startswith("   $ ")]
     assert [c.split()[2:4] for c in commands] == [["jobs", "run"], ["jobs", "run"], ["jobs", "run"], ["export", "deals"]], commands

@@ -87,7 +87,7 @@ def test_no_target_and_no_split_hints():
     _, blocks = build_target_view(_view(total_target=0), f.loc("en"))
     assert "No target for 2027 yet (won so far: ¥1,700,000). A manager sets one with `/target set 2027 <amount>`." in shown_text(blocks)
     _, blocks = build_target_view(_view(by="region"), f.loc("zh_Hans"))
-    assert "2027年 还没有按区域拆分。经理可用 `/target split 2027 by …` 拆分。" in shown_text(blocks)
+    assert "2027年还没有按区域拆分。经理可用 `/target split 2027 by …` 拆分。" in shown_text(blocks)
 
 
 def test_a_year_split_by_week_and_month_stays_within_slack_limits():
