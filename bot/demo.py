@@ -250,7 +250,25 @@ async def _play_numbers(story: Story, slack: SlackStandIn, driver: SlackDriver, 
     story.say("Leo types `/kpi @李娜`: reps see only their own KPIs")
     [refused] = await (await driver.slash("/kpi", f"<@{REP_ZH}>", user=REP)).responses(timeout=WAIT)
     story.show("ephemeral to Leo", blocks_to_text(refused["blocks"]))
+
+    story.say("Mia switches her Slack language to 中文 and types `/kpi` again: the same figures in Chinese")
+    await _set_locale(slack, deps, MANAGER, "zh-CN")
+    [zh_kpi] = await (await driver.slash("/kpi", "", user=MANAGER)).responses(timeout=WAIT)
+    story.show("ephemeral to Mia (中文)", blocks_to_text(zh_kpi["blocks"]))
+    await _set_locale(slack, deps, MANAGER, "en-US")
     return True
+
+
+async def _set_locale(slack: SlackStandIn, deps: Deps, user_id: str, locale: str) -> None:
+    """A member changes their Slack language; the bot's cached profile follows (as its daily refresh would)."""
+    from sqlalchemy import update
+
+    from bot.models import Member
+
+    slack.users[user_id]["locale"] = locale
+    async with deps.db.session() as session:
+        await session.execute(update(Member).where(Member.slack_user_id == user_id).values(locale=locale))
+        await session.commit()
 
 
 async def _play_scheduled(story: Story, slack: SlackStandIn, deps: Deps) -> bool:
@@ -273,7 +291,26 @@ async def _play_scheduled(story: Story, slack: SlackStandIn, deps: Deps) -> bool
     if not posts or not slack.calls_to("files.completeUploadExternal"):
         return False
     story.show("DM to Mia", blocks_to_text(posts[-1]["blocks"]))
+
+    story.say("The same digest as a manager whose Slack is in 中文 receives it (the job writes each manager's DM in their language)")
+    story.show("DM to a Chinese-locale manager", blocks_to_text(await _digest_blocks(deps, dates, "zh-CN")))
     return True
+
+
+async def _digest_blocks(deps: Deps, dates: DemoDates, locale: str) -> list[dict]:
+    """Last week's digest of the demo team, built for a reader of `locale` as the weekly job builds it."""
+    from sqlalchemy import select
+
+    from bot.blocks.digest import build_digest_message
+    from bot.models import SalesTeam
+    from bot.seed import TEAM_NAME
+    from bot.services.digest import WEEKLY, build_digest
+
+    async with deps.db.session() as session:
+        team = (await session.execute(select(SalesTeam).where(SalesTeam.name == TEAM_NAME))).scalar_one()
+        now = dates.digest_at(dates.digest_day)
+        digest = await build_digest(session, team=team, kind=WEEKLY, day=dates.digest_day, now=now)
+    return build_digest_message(digest, deps.i18n.get(locale))[1]
 
 
 @dataclass(frozen=True)

@@ -15,15 +15,16 @@ from functools import cached_property
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_skeleton, format_timedelta
+from babel.dates import format_date, format_datetime, format_interval, format_skeleton, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import format_decimal, format_percent, get_currency_symbol
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from bot import TEMPLATES_DIR
+from bot.periods import MONTH, QUARTER, WEEK, YEAR, Period, parse_period
 from bot.text import SlackSafe, escape, mention
 
 LANGUAGES = ("en", "zh_Hans")
@@ -99,9 +100,14 @@ class Localizer:
         return text % kw if kw else text
 
     def tn(self, key: str, n: int, **kw: object) -> str:
-        """A plain text that depends on a count (`%(n)s` is filled in)."""
+        """A plain text that depends on a count, in the language's plural form (`%(n)s` is the count)."""
         text = self._tr.ngettext(key, key + ".plural", n)
         return text % {"n": self.number(n), **kw}
+
+    def mdn(self, key: str, n: int, **kw: object) -> SlackSafe:
+        """A mrkdwn text that depends on a count (`%(n)s`), its other placeholders escaped as in md."""
+        text = self._tr.ngettext(key, key + ".plural", n)
+        return SlackSafe(text % {"n": self.number(n), **{k: escape(v) for k, v in kw.items()}})
 
     def md(self, key: str, **kw: object) -> SlackSafe:
         """A mrkdwn text: every placeholder value is escaped unless it is SlackSafe."""
@@ -126,8 +132,37 @@ class Localizer:
         return format_percent(ratio, format=fmt, locale=self.babel_locale)
 
     def money(self, minor_units: int, currency: str) -> str:
-        """An amount held in minor units, in the locale's currency format."""
-        return format_currency(Decimal(minor_units) / 100, currency, locale=self.babel_locale)
+        """The one money format of each language, on every surface (docs/glossary.md).
+
+        Chinese: a large round amount in 万 or 亿 (`¥2,307万`, `¥1.2亿`), any other amount exact
+        (`¥1,234.50`). English: whole amounts without decimals (`¥50,000,000`), others with cents.
+        """
+        sign = "-" if minor_units < 0 else ""
+        minor = abs(minor_units)
+        symbol = "¥" if currency in ("CNY", "RMB") else get_currency_symbol(currency, locale=self.babel_locale)
+        major = Decimal(minor) / 100
+        if self.language == "zh_Hans" and minor % 100 == 0 and major >= 10_000 and major % 100 == 0:
+            unit, size = ("亿", Decimal(100_000_000)) if major >= 100_000_000 and major % 1_000_000 == 0 else ("万", Decimal(10_000))
+            return f"{sign}{symbol}{format_decimal(major / size, format='#,##0.##', locale=self.babel_locale)}{unit}"
+        fmt = "#,##0" if minor % 100 == 0 else "#,##0.00"
+        return f"{sign}{symbol}{format_decimal(major, format=fmt, locale=self.babel_locale)}"
+
+    def period(self, p: Period | str) -> str:
+        """A period as people write it in a sentence: `Week 49 (Nov 30 – Dec 6)`, `Q1 2027`, `2027年3月`."""
+        p = parse_period(p) if isinstance(p, str) else p
+        zh = self.language == "zh_Hans"
+        if p.kind == YEAR:
+            return f"{p.year}年" if zh else str(p.year)
+        if p.kind == QUARTER:
+            return f"{p.year}年第{'一二三四'[p.index - 1]}季度" if zh else f"Q{p.index} {p.year}"
+        if p.kind == MONTH:
+            return format_skeleton("yMMMM", p.start, locale=self.babel_locale)
+        assert p.kind == WEEK
+        last = p.end.fromordinal(p.end.toordinal() - 1)
+        span = format_interval(p.start, last, "MMMd", locale=self.babel_locale)
+        if zh:
+            return f"{p.year}年第{p.index}周（{span.replace('至', '–')}）"
+        return f"Week {p.index} ({span.replace(chr(0x2009), ' ')})"
 
     def date(self, d: date) -> str:
         """A short date such as `Mar 5` or `3月5日`."""
@@ -201,8 +236,8 @@ class I18n:
                 keep_trailing_newline=False,
             )
             loc = Localizer(lang, tr, env)
-            env.globals.update(_=loc.md, mention=mention)
-            env.filters.update(mention=mention, split_lines=lambda s: s.splitlines()[:20], due=lambda d, today, _l=loc: _l.due(d, today), date=loc.date)
+            env.globals.update(_=loc.md, _n=loc.mdn, mention=mention)
+            env.filters.update(mention=mention, split_lines=lambda s: s.splitlines()[:20], due=lambda d, today, _l=loc: _l.due(d, today), date=loc.date, period=loc.period)
             out[lang] = loc
         return out
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.text import display_width, fit
+
 RULE = "-" * 48
 _COLUMN = 34
 
@@ -70,8 +72,8 @@ def _section(block: dict[str, Any]) -> list[str]:
     for i in range(0, len(fields), 2):
         pair = fields[i : i + 2]
         left = pair[0].replace("\n", " ")
-        if len(pair) == 2 and len(left) <= _COLUMN:
-            lines.append(f"{left:<{_COLUMN}}  {pair[1].replace(chr(10), ' ')}")
+        if len(pair) == 2 and display_width(left) <= _COLUMN:
+            lines.append(f"{fit(left, _COLUMN)}  {pair[1].replace(chr(10), ' ')}")
         else:
             lines += [f.replace("\n", " ") for f in pair]
     accessory = block.get("accessory")

@@ -40,3 +40,34 @@ def truncate_md(text: SlackSafe | str, limit: int) -> SlackSafe:
     if lt > cut.rfind(">"):
         cut = cut[:lt]
     return SlackSafe(cut + "…")
+
+
+# -- monospaced tables ------------------------------------------------------------------
+# A Chinese character takes two columns of a code block: padding by len() would misalign them.
+
+def display_width(text: str) -> int:
+    """The columns a text takes in a monospaced font (wide CJK characters count two)."""
+    from wcwidth import wcswidth
+
+    width = wcswidth(text)
+    return width if width >= 0 else sum(max(0, _char_width(c)) for c in text)
+
+
+def _char_width(ch: str) -> int:
+    from wcwidth import wcwidth
+
+    return wcwidth(ch)
+
+
+def fit(text: str, width: int, *, right: bool = False, ellipsis: str = "…") -> str:
+    """Text cut and padded with spaces to exactly `width` columns, left- or right-aligned."""
+    if display_width(text) > width:
+        out, used = "", display_width(ellipsis)
+        for ch in text:
+            w = max(0, _char_width(ch))
+            if used + w > width:
+                break
+            out, used = out + ch, used + w
+        text = out + ellipsis
+    pad = " " * max(0, width - display_width(text))
+    return pad + text if right else text + pad

@@ -42,7 +42,7 @@ def _chart(digest, loc, en_loc) -> dict:
     reps, funnel = chart_inputs(digest, words)
     png = render_digest_chart(reps, funnel, chart_texts(digest, words))
     name = f"digest-{digest.team.id}-{digest.period.label}.png"
-    return {"filename": name, "title": loc.t(CHART_TITLE_KEYS[digest.kind], period=digest.period.label), "content": png}
+    return {"filename": name, "title": loc.t(CHART_TITLE_KEYS[digest.kind], period=loc.period(digest.period)), "content": png}
 
 
 async def compose_digest(deps, session: AsyncSession, *, now: datetime, kind: str) -> list[Post]:

@@ -29,10 +29,10 @@ def build_pipeline(report: PipelineReport, loc: Localizer) -> tuple[str, list[di
     def money(minor: int) -> str:
         return loc.money(minor, report.currency)
 
-    title = loc.t("kpi.pipeline.title", team=report.team.name, period=report.period.label)
+    title = loc.t("kpi.pipeline.title", team=report.team.name, period=loc.period(report.period))
     blocks: list[dict] = [
         header(title),
-        context(loc.md("kpi.pipeline.summary", count=loc.number(report.open_count), value=money(report.open_value), **_period_dates(loc, report.period))),
+        context(loc.mdn("kpi.pipeline.summary", report.open_count, value=money(report.open_value), **_period_dates(loc, report.period))),
     ]
     for line in report.stages:
         blocks.append(section(loc.render("pipeline_stage.j2", line=line, money=money, days=lambda v: _days(loc, v))))
@@ -53,7 +53,7 @@ def build_pipeline(report: PipelineReport, loc: Localizer) -> tuple[str, list[di
 
 def _verdict(loc: Localizer, met: bool | None) -> SlackSafe:
     if met is None:
-        return loc.md("kpi.not_judged")
+        return loc.md("kpi.no_data")
     return loc.md("kpi.met" if met else "kpi.missed")
 
 
@@ -67,26 +67,26 @@ def build_kpi(report: KpiReport, loc: Localizer) -> tuple[str, list[dict]]:
 
     r = report
     if r.member is not None:
-        title = loc.t("kpi.title.rep", name=r.member.name or r.member.slack_user_id, period=r.period.label)
+        title = loc.t("kpi.title.rep", name=r.member.name or r.member.slack_user_id, period=loc.period(r.period))
     else:
-        title = loc.t("kpi.title.team", team=r.team.name, period=r.period.label)
-    subtitle = [loc.md("kpi.subtitle", previous=r.period.previous().label, **_period_dates(loc, r.period))]
+        title = loc.t("kpi.title.team", team=r.team.name, period=loc.period(r.period))
+    subtitle = [loc.md("kpi.subtitle", previous=loc.period(r.period.previous()), **_period_dates(loc, r.period))]
     if r.member is not None:
         subtitle.insert(0, loc.md("kpi.subtitle.rep", user=mention(r.member.slack_user_id), team=r.team.name))
 
     if r.sales_target is not None:
         sales_target = loc.md("kpi.sales.target", target=money(r.sales_target)) + " · " + _verdict(loc, r.verdict("sales"))
     else:
-        sales_target = loc.md("kpi.sales.no_target", period=r.period.label)
+        sales_target = loc.md("kpi.sales.no_target", period=loc.period(r.period))
     lines = [
         loc.md("kpi.sales", value=money(r.sales)) + "\n" + sales_target,
         loc.md("kpi.growth", value=pct(r.growth), previous=money(r.previous_sales)) + "\n"
         + loc.md("kpi.growth.target", target=pct(r.growth_target)) + " · " + _verdict(loc, r.verdict("growth")),
-        loc.md("kpi.satisfaction", value=pct(r.satisfaction), satisfied=loc.number(r.satisfied), answered=loc.number(r.answered)) + "\n"
+        loc.mdn("kpi.satisfaction", r.answered, value=pct(r.satisfaction), satisfied=loc.number(r.satisfied)) + "\n"
         + loc.md("kpi.satisfaction.target", target=pct(r.satisfaction_target)) + " · " + _verdict(loc, r.verdict("satisfaction")),
         loc.md("kpi.new_customers", n=loc.number(r.new_customers)),
         loc.md("kpi.cost", cost=money(r.cost), ratio=pct(r.cost_ratio)),
-        loc.md("kpi.completion", value=pct(r.completion), done=loc.number(r.tasks_on_time), due=loc.number(r.tasks_due)),
+        loc.mdn("kpi.completion", r.tasks_due, value=pct(r.completion), done=loc.number(r.tasks_on_time)),
     ]
     blocks = [header(title), context(*subtitle)] + [section(SlackSafe(x)) for x in lines] + [context(loc.md("kpi.footnote"))]
     return fallback_text(title), blocks

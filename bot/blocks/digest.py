@@ -14,7 +14,7 @@ from bot.blocks.priorities import PACE_KEYS, fraction_decimal
 from bot.charts import ChartTexts
 from bot.i18n import Localizer
 from bot.services.digest import LIST_MAX, WEEKLY, Digest, RepRow
-from bot.text import SlackSafe, escape, mention
+from bot.text import SlackSafe, escape, fit, mention
 
 NAME_WIDTH = 16
 TITLE_KEYS = {"weekly": "digest.title.weekly", "monthly": "digest.title.monthly"}
@@ -30,16 +30,19 @@ def _pct(loc: Localizer):
 
 
 def _cell(text: str, width: int) -> str:
-    text = text if len(text) <= width else text[: width - 1] + "…"
-    return text.ljust(width)
+    return fit(text, width)
+
+
+def _right(text: str, width: int) -> str:
+    return fit(text, width, right=True)
 
 
 def rep_table_lines(d: Digest, loc: Localizer) -> list[str]:
     """The table as aligned text lines (escaped): header first, one line per rep."""
     pct = _pct(loc)
     head = "  ".join([
-        _cell(loc.t("digest.col.rep"), NAME_WIDTH), loc.t("digest.col.sales").rjust(14), loc.t("digest.col.attainment").rjust(8),
-        loc.t("digest.col.tasks").rjust(11), loc.t("digest.col.completion").rjust(8),
+        _cell(loc.t("digest.col.rep"), NAME_WIDTH), _right(loc.t("digest.col.sales"), 14), _right(loc.t("digest.col.attainment"), 8),
+        _right(loc.t("digest.col.tasks"), 12), _right(loc.t("digest.col.completion"), 8),
     ])
     lines = [escape(head)]
     for r in d.reps:
@@ -49,7 +52,7 @@ def rep_table_lines(d: Digest, loc: Localizer) -> list[str]:
             att = "▼" + att
         tasks = f"{loc.number(r.tasks_done)}/{loc.number(r.tasks_overdue)}"
         line = "  ".join([
-            _cell(name, NAME_WIDTH), loc.money(r.sales, d.currency).rjust(14), att.rjust(8), tasks.rjust(11), pct(r.completion).rjust(8),
+            _cell(name, NAME_WIDTH), _right(loc.money(r.sales, d.currency), 14), _right(att, 8), _right(tasks, 12), _right(pct(r.completion), 8),
         ])
         lines.append(escape(line))
     return lines
@@ -76,7 +79,7 @@ def _chunks(lines: list[str], limit: int) -> list[list[str]]:
 def build_digest_message(d: Digest, loc: Localizer) -> tuple[str, list[dict]]:
     """The digest message: at most 50 blocks whatever the team's size."""
     pct = _pct(loc)
-    title = loc.t(TITLE_KEYS["weekly" if d.kind == WEEKLY else "monthly"], team=d.team.name, period=d.period.label)
+    title = loc.t(TITLE_KEYS["weekly" if d.kind == WEEKLY else "monthly"], team=d.team.name, period=loc.period(d.period))
     pace = loc.md(PACE_KEYS[d.month_line.pace], elapsed=pct(d.month_line.elapsed)) if d.month_line else ""
     top: list[dict] = [header(title), section(loc.render("digest_summary.j2", d=d, pct=pct, pace=pace))]
     tail: list[dict] = [
@@ -106,12 +109,12 @@ def build_digest_message(d: Digest, loc: Localizer) -> tuple[str, list[dict]]:
         budget.add_while_fits(
             [[section(SlackSafe(FENCE + "\n".join([head, *chunk]) + FENCE))] for chunk in chunks],
             counts=[len(c) for c in chunks],
-            more=lambda n: context(loc.md("digest.and_more", n=loc.number(n))),
+            more=lambda n: context(loc.mdn("digest.and_more", n)),
             reserve=tail,
         )
     budget.add(*tail)
     blocks = budget.blocks
-    text = fallback_text(loc.md("digest.fallback", team=d.team.name, period=d.period.label, won=loc.money(d.won, d.currency)))
+    text = fallback_text(loc.md("digest.fallback", team=d.team.name, period=loc.period(d.period), won=loc.money(d.won, d.currency)))
     return text, blocks[:MESSAGE_MAX_BLOCKS]
 
 
@@ -122,23 +125,23 @@ def agenda_lines(d: Digest, loc: Localizer) -> list[SlackSafe]:
     for key, params in d.agenda():
         kw: dict = {}
         if key == "digest.agenda.target":
-            kw = {"short": loc.money(params["short"], d.currency), "period": d.period.label}
+            kw = {"short": loc.money(params["short"], d.currency), "period": loc.period(d.period)}
         elif key.startswith("digest.agenda.kpi."):
             kw = {"value": pct(params["value"]), "target": pct(params["target"])}
         elif key == "digest.agenda.reps_behind":
             users = SlackSafe(", ".join(mention(u) for u in params["users"]))
             if params["n"] > len(params["users"]):
-                users = SlackSafe(users + " " + loc.md("digest.and_more", n=loc.number(params["n"] - len(params["users"]))))
-            kw = {"n": loc.number(params["n"]), "users": users}
+                users = SlackSafe(users + " " + loc.mdn("digest.and_more", params["n"] - len(params["users"])))
+            kw = {"n": params["n"], "users": users}
         elif key == "digest.agenda.stale":
             oldest = d.stale[0] if d.stale else None
-            kw = {"n": loc.number(params["n"]), "days": loc.number(params["days"])}
+            kw = {"n": params["n"], "days": loc.number(params["days"])}
             if oldest is not None:
                 key = "digest.agenda.stale_oldest"
                 kw.update(title=oldest.title or oldest.customer, owner=mention(oldest.owner_user_id), age=loc.number(oldest.days))
         elif "n" in params:
-            kw = {"n": loc.number(params["n"])}
-        out.append(loc.md(key, **kw))
+            kw = {"n": params["n"]}
+        out.append(loc.mdn(key, **kw) if "n" in kw else loc.md(key, **kw))
     if not out:
         out.append(loc.md("digest.agenda.none"))
     return out
@@ -147,7 +150,7 @@ def agenda_lines(d: Digest, loc: Localizer) -> list[SlackSafe]:
 def chart_texts(d: Digest, loc: Localizer) -> ChartTexts:
     """The chart's words in the reader's language."""
     return ChartTexts(
-        attainment_title=loc.t("digest.chart.attainment", period=d.month_label),
+        attainment_title=loc.t("digest.chart.attainment", period=loc.period(d.month_label)),
         funnel_title=loc.t("digest.chart.funnel"),
         target_line=loc.t("digest.chart.target"),
         more=loc.t("digest.chart.more"),

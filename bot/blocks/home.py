@@ -26,7 +26,7 @@ def build_home(overview: HomeOverview, actor: Actor, loc: Localizer, today: date
     team_top = [divider(), header(loc.t("home.team_overdue"))] if actor.is_manager else []
     budget.add_while_fits(
         [task_blocks(row, loc, today, TaskRef(row.task.id, Surface.HOME, TaskFilter.OPEN, 0)) for row in my.rows],
-        more=lambda n: context(loc.md("home.more_tasks", n=loc.number(n))),
+        more=lambda n: context(loc.mdn("home.more_tasks", n)),
         reserve=[*team_top, hint],
         hidden=my.total - len(my.rows),
     )
@@ -37,7 +37,7 @@ def build_home(overview: HomeOverview, actor: Actor, loc: Localizer, today: date
         # A large team is cut with a count: long titles break the byte budget long before the block count.
         budget.add_while_fits(
             [[section(loc.render("home_rep_overdue.j2", rep=rep, today=today))] for rep in overview.team_overdue],
-            more=lambda n: context(loc.md("home.more_reps", n=loc.number(n))),
+            more=lambda n: context(loc.mdn("home.more_reps", n)),
             reserve=[hint],
         )
     budget.add(hint)

@@ -141,9 +141,7 @@ def match_reason(loc: Localizer, reason: Reason) -> SlackSafe:
     if reason.code == "workload":
         if p["open"] == 0:
             return loc.md("match.reason.workload_none")
-        if p["open"] == 1:
-            return loc.md("match.reason.workload_one")
-        return loc.md("match.reason.workload", n=loc.number(p["open"]))
+        return loc.mdn("match.reason.workload", p["open"])
     return escape(reason.code)
 
 

@@ -85,7 +85,7 @@ def task_line(task: PriorityTask, f: Formats, today: date) -> SlackSafe:
 
 def deal_line(deal: StaleItem, f: Formats, currency: str) -> SlackSafe:
     """A stale deal as two mrkdwn lines: title and customer, then stage, days and amount."""
-    detail = f.loc.md("daily.stale_line", stage=f.text(f"stage.{deal.stage.value}"), days=f.number(deal.days), amount=f.money(deal.amount, currency))
+    detail = f.loc.mdn("daily.stale_line", deal.days, stage=f.text(f"stage.{deal.stage.value}"), amount=f.money(deal.amount, currency))
     return SlackSafe(f":hourglass_flowing_sand: *{escape(deal.title or deal.customer)}* · :office: {escape(deal.customer)}\n{detail}")
 
 
@@ -98,11 +98,11 @@ def build_priorities(p: Priorities, loc: Localizer, formats: Formats | None = No
     counts = {"overdue": f.number(p.overdue), "today": f.number(p.due_today), "open": f.number(p.open_total)}
     summary = f.md("daily.summary", **counts)
     if p.stale_total:
-        summary = SlackSafe(summary + " · " + loc.md("daily.summary_stale", n=f.number(p.stale_total)))
+        summary = SlackSafe(summary + " · " + loc.mdn("daily.summary_stale", p.stale_total))
     blocks.append(context(summary))
     if p.month is not None:
         m = p.month
-        line = loc.md("daily.month", period=m.key, won=f.money(m.won, r.currency), target=f.money(m.target, r.currency), pct=f.percent(m.attainment))
+        line = loc.md("daily.month", period=loc.period(m.key), won=f.money(m.won, r.currency), target=f.money(m.target, r.currency), pct=f.percent(m.attainment))
         blocks.append(section(SlackSafe(line + " " + loc.md(PACE_KEYS[m.pace], elapsed=f.percent(m.elapsed)))))
     items = p.items()
     if not items:
@@ -122,5 +122,5 @@ def build_priorities(p: Priorities, loc: Localizer, formats: Formats | None = No
     if p.open_total:
         blocks.append(actions([button(loc.t("daily.button.see_all", n=counts["open"]), ids.DAILY_SEE_ALL, "open")], block_id="daily-more"))
         if p.open_total > shown:
-            blocks.append(context(loc.md("daily.more", n=f.number(p.open_total - shown))))
+            blocks.append(context(loc.mdn("daily.more", p.open_total - shown)))
     return fallback_text(f.md("daily.fallback", **counts)), blocks

@@ -50,5 +50,5 @@ def build_roster(entries: list[RosterEntry], loc: Localizer) -> tuple[str, list[
             groups.append([section(text)])
             counts.append(count - (1 if i == 0 else 0))  # the first chunk starts with the team's name
     # A very large roster breaks the byte budget before the 50 blocks: cut with a count either way.
-    budget.add_while_fits(groups, counts=counts, more=lambda n: context(loc.md("roster.more", n=loc.number(n))))
+    budget.add_while_fits(groups, counts=counts, more=lambda n: context(loc.mdn("roster.more", n)))
     return fallback_text(title), budget.blocks

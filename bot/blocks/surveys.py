@@ -43,8 +43,10 @@ def _until(ctx: SurveyContext, loc: Localizer, tz: str) -> str:
     return loc.datetime(ctx.survey.expires_at, tz)
 
 
-def _about(ctx: SurveyContext, loc: Localizer) -> str:
-    return loc.t("survey.about.task") if ctx.survey.source == "task" else loc.t("survey.about.deal")
+def _about(ctx: SurveyContext, loc: Localizer, *, to_rep: bool = False) -> str:
+    # The rep records the answer by hand: "your recent purchase" would address the rep as the buyer.
+    prefix = "survey.manual.about." if to_rep else "survey.about."
+    return loc.t(prefix + ("task" if ctx.survey.source == "task" else "deal"))
 
 
 def score_buttons(ctx: SurveyContext, loc: Localizer) -> dict:
@@ -63,7 +65,7 @@ def build_survey_request(ctx: SurveyContext, loc: Localizer, *, tz: str) -> tupl
     """The question as first posted: to the customer's contact, or to the rep for a manual survey."""
     rep = mention(ctx.rep.slack_user_id) if ctx.rep else None
     if ctx.manual:
-        text = loc.render("survey_manual.j2", customer=ctx.customer.name, about=_about(ctx, loc))
+        text = loc.render("survey_manual.j2", customer=ctx.customer.name, about=_about(ctx, loc, to_rep=True))
         fallback = loc.md("survey.manual.fallback", customer=ctx.customer.name)
     else:
         text = loc.render("survey_request.j2", customer=ctx.customer.name, about=_about(ctx, loc), rep=rep)

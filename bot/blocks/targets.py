@@ -6,11 +6,10 @@ import json
 from decimal import Decimal
 from fractions import Fraction
 
-from babel.numbers import format_compact_currency
 
 from bot.blocks.kit import SECTION_TEXT_MAX, VIEW_MAX_BLOCKS, Budget, context, fallback_text, header, input_block, modal, plain, section
 from bot.i18n import Localizer
-from bot.periods import WEEK, Period, parse_period
+from bot.periods import Period, parse_period
 from bot.services.targets import DIMENSIONS, SetResult, SplitResult, TargetLine, TargetView
 from bot.text import SlackSafe, escape, mention
 from bot.blocks import ids
@@ -30,13 +29,6 @@ DIM_LABELS = {
     "week": "target.dim.week",
 }
 PACE_LABELS = {"ahead": "target.pace.ahead", "on_track": "target.pace.on_track", "behind": "target.pace.behind"}
-
-
-def money(loc: Localizer, minor_units: int, currency: str) -> str:
-    """An amount for target views: `CN¥50,000,000.00` in English, `¥5000万` (万 and 亿 units) in Chinese."""
-    if loc.language == "zh_Hans":
-        return format_compact_currency(Decimal(minor_units) / 100, currency, locale=loc.babel_locale, fraction_digits=2)
-    return loc.money(minor_units, currency)
 
 
 def ratio(f: Fraction | None) -> Decimal | None:
@@ -67,11 +59,7 @@ def key_label(loc: Localizer, by: str | None, key: str) -> SlackSafe:
 def _line_name(loc: Localizer, by: str | None, line: TargetLine) -> SlackSafe:
     if by is not None:
         return key_label(loc, by, line.key)
-    name = escape(line.key)
-    if parse_period(line.key).kind == WEEK:
-        last = line.end.fromordinal(line.end.toordinal() - 1)
-        return SlackSafe(f"{name} ({escape(loc.date(line.start))}–{escape(loc.date(last))})")
-    return name
+    return escape(loc.period(parse_period(line.key)))
 
 
 def render_line(loc: Localizer, line: TargetLine, *, name: SlackSafe, currency: str) -> SlackSafe:
@@ -79,8 +67,8 @@ def render_line(loc: Localizer, line: TargetLine, *, name: SlackSafe, currency: 
     return loc.render(
         "target_line.j2",
         line_name=name,
-        target=money(loc, line.target, currency),
-        won=money(loc, line.won, currency),
+        target=loc.money(line.target, currency),
+        won=loc.money(line.won, currency),
         pct=loc.percent(ratio(line.attainment), 1),
         bar=bar(line.attainment),
         pace=loc.t(PACE_LABELS[line.pace]),
@@ -105,31 +93,31 @@ def _chunks(lines: list[str], limit: int = SECTION_TEXT_MAX) -> list[tuple[str, 
 
 def build_target_view(view: TargetView, loc: Localizer) -> tuple[str, list[dict]]:
     """`/target`: the period's total and each line with won amount, attainment, a bar and pace."""
-    label = view.period.label
+    label, code = loc.period(view.period), view.period.label
     title = loc.t("target.view.title", team=view.team.name, period=label)
     if view.by:
         title = loc.t("target.view.title_by", team=view.team.name, period=label, by=dimension_label(loc, view.by))
     blocks: list[dict] = [header(title)]
     total = view.total
     if total is None or total.target == 0:
-        blocks.append(section(loc.md("target.view.no_target", period=label, won=money(loc, total.won if total else 0, view.currency))))
+        blocks.append(section(loc.md("target.view.no_target", period=label, code=code, won=loc.money(total.won if total else 0, view.currency))))
     else:
         blocks.append(section(render_line(loc, total, name=SlackSafe(f"{escape(label)}"), currency=view.currency)))
     if view.by and not view.lines:
-        blocks.append(section(loc.md("target.view.no_split", period=label, by=dimension_label(loc, view.by))))
+        blocks.append(section(loc.md("target.view.no_split", period=label, code=code, by=dimension_label(loc, view.by))))
     texts = [render_line(loc, line, name=_line_name(loc, view.by, line), currency=view.currency) for line in view.lines]
     closing: list[dict] = []
     if view.by and view.other_won:
-        closing.append(context(loc.md("target.view.other_won", won=money(loc, view.other_won, view.currency))))
+        closing.append(context(loc.md("target.view.other_won", won=loc.money(view.other_won, view.currency))))
     if not view.by and view.splits:
         names = ", ".join(dimension_label(loc, d) for d in view.splits)
-        closing.append(context(loc.md("target.view.splits", names=names, period=label, by=view.splits[0])))
+        closing.append(context(loc.md("target.view.splits", names=names, code=code, by=view.splits[0])))
     budget = Budget.message()
     budget.add(*blocks)
     chunks = _chunks(texts)
     budget.add_while_fits(
         [[section(text)] for text, _ in chunks], counts=[n for _, n in chunks], reserve=closing,
-        more=lambda n: context(loc.md("target.view.more", n=loc.number(n))),
+        more=lambda n: context(loc.mdn("target.view.more", n)),
     )
     budget.add(*closing)
     return fallback_text(title), budget.blocks
@@ -137,30 +125,32 @@ def build_target_view(view: TargetView, loc: Localizer) -> tuple[str, list[dict]
 
 def build_set_confirmation(result: SetResult, loc: Localizer, currency: str) -> SlackSafe:
     """What `/target set` answers."""
-    amount = money(loc, result.target.amount, currency)
+    amount = loc.money(result.target.amount, currency)
+    period = loc.period(parse_period(result.target.period))
     if result.previous is None:
-        return loc.md("target.set.created", period=result.target.period, amount=amount, team=result.team.name)
-    text = loc.md("target.set.updated", period=result.target.period, amount=amount, team=result.team.name, previous=money(loc, result.previous, currency))
+        return loc.md("target.set.created", period=period, amount=amount, team=result.team.name)
+    text = loc.md("target.set.updated", period=period, amount=amount, team=result.team.name, previous=loc.money(result.previous, currency))
     if result.rescaled:
-        text = SlackSafe(text + " " + loc.md("target.set.rescaled", n=loc.number(result.rescaled)))
+        text = SlackSafe(text + " " + loc.mdn("target.set.rescaled", result.rescaled))
     return text
 
 
 def build_split_confirmation(result: SplitResult, loc: Localizer, currency: str) -> tuple[str, list[dict]]:
     """What a split answers: the parts, which sum to the parent."""
-    title = loc.t("target.split.done", period=result.parent.period, by=dimension_label(loc, result.by), n=loc.number(len(result.parts)))
+    period = loc.period(parse_period(result.parent.period))
+    title = loc.tn("target.split.done", len(result.parts), period=period, by=dimension_label(loc, result.by))
     lines = []
     for part in result.parts:
-        name = key_label(loc, result.by, part.key) if result.by in DIMENSIONS else escape(part.key)
-        lines.append(SlackSafe(f"• {name}: {escape(money(loc, part.amount, currency))}"))
-    total = money(loc, sum(p.amount for p in result.parts), currency)
-    blocks = [section(loc.md("target.split.summary", period=result.parent.period, by=dimension_label(loc, result.by), total=total))]
+        name = key_label(loc, result.by, part.key) if result.by in DIMENSIONS else escape(loc.period(parse_period(part.key)))
+        lines.append(SlackSafe(f"• {name}: {escape(loc.money(part.amount, currency))}"))
+    total = loc.money(sum(p.amount for p in result.parts), currency)
+    blocks = [section(loc.md("target.split.summary", period=period, by=dimension_label(loc, result.by), total=total))]
     budget = Budget.message()
     budget.add(*blocks)
     chunks = _chunks(lines)
     budget.add_while_fits(
         [[section(SlackSafe(text.replace("\n\n", "\n")))] for text, _ in chunks], counts=[n for _, n in chunks],
-        more=lambda n: context(loc.md("target.view.more", n=loc.number(n))),
+        more=lambda n: context(loc.mdn("target.view.more", n)),
     )
     return fallback_text(title), budget.blocks
 
@@ -177,7 +167,7 @@ def build_split_modal(
         raw = json.dumps(meta, separators=(",", ":"), ensure_ascii=False)
     keys = keys[: len(meta["keys"])]
     blocks: list[dict] = [
-        section(loc.md("target.modal.intro", period=period.label, amount=money(loc, parent_amount, currency), by=dimension_label(loc, by))),
+        section(loc.md("target.modal.intro", period=loc.period(period), amount=loc.money(parent_amount, currency), by=dimension_label(loc, by))),
     ]
     for i, (key, name) in enumerate(keys):
         el = {"type": "plain_text_input", "action_id": "value", "max_length": 40, "placeholder": plain(loc.t("target.modal.placeholder", example="60%"), 150)}

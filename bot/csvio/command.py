@@ -31,7 +31,7 @@ def format_errors(errors: list[RowError], loc: Localizer, limit: int = MAX_REPOR
         else:
             lines.append(loc.t("csv.report.line", line=e.line, message=message))
     if len(errors) > limit:
-        lines.append(loc.t("csv.report.more", n=len(errors) - limit))
+        lines.append(loc.tn("csv.report.more", len(errors) - limit))
     return lines
 
 

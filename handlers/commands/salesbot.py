@@ -38,10 +38,9 @@ async def handle_salesbot(ack, command, client, respond, context):
             text, blocks = build_notice(t.loc.md("roster.added", user=mention(member.slack_user_id), role=t.loc.t(f"role.{member.role.value}"), team=team.name if team else ""))
         elif cmd.action == "leave":
             result = await leave.record_leave(t.session, actor=t.actor, start=cmd.start, end=cmd.end, user_id=cmd.user_id)
-            text, blocks = build_notice(t.loc.md(
-                "leave.recorded" if result.created else "leave.already", user=mention(result.member.slack_user_id),
-                start=t.loc.date_long(result.start), end=t.loc.date_long(result.end), days=t.loc.number(result.days),
-            ))
+            who = {"user": mention(result.member.slack_user_id), "start": t.loc.date_long(result.start), "end": t.loc.date_long(result.end)}
+            notice = t.loc.mdn("leave.recorded", result.days, **who) if result.created else t.loc.md("leave.already", **who)
+            text, blocks = build_notice(notice)
         else:
             member = await roster.remove_member(t.session, actor=t.actor, slack_user_id=cmd.user_id)
             text, blocks = build_notice(t.loc.md("roster.removed", user=mention(member.slack_user_id)))

@@ -28,7 +28,7 @@ async def send_export(t: Turn, client, respond, kind: str) -> None:
         content=export.data,
         filename=export.filename,
         title=export.filename,
-        initial_comment=t.loc.t("csv.export.comment", kind=name, rows=t.loc.number(export.rows)),
+        initial_comment=t.loc.tn("csv.export.comment", export.rows, kind=name),
     )
-    text, blocks = build_notice(t.loc.md("csv.export.sent", kind=name, rows=t.loc.number(export.rows)))
+    text, blocks = build_notice(t.loc.mdn("csv.export.sent", export.rows, kind=name))
     await respond(text=text, blocks=blocks, response_type="ephemeral")

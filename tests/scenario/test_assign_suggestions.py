@@ -144,7 +144,7 @@ async def test_a_chinese_manager_reads_the_reasons_in_chinese(driver, slack, db)
     await settle()
     await updates(slack, 1)
     shown = slack.views[view["id"]]["view"]
-    assert suggestion_lines(shown)[0] == f"*1.* <@{REP1}>：同区域（Shanghai） · 大客户经验，已赢单 1 笔 · 专家，适合难度 3 的任务 · 没有未完成任务"
+    assert suggestion_lines(shown)[0] == f"*1.* <@{REP1}>：同区域（Shanghai） · 大客户经验，已赢单 1 笔 · 专家，适合难度 3 的任务 · 没有待办任务"
     assert block(shown, ids.MATCH_SUGGESTIONS)["text"]["text"] == "*谁最合适？*"
     assert slack.rejected_calls() == []
 

@@ -14,6 +14,7 @@ from bot import cli
 from bot.demo import MANAGER, DemoDates, make_stand_in, run_demo, try_next
 from bot.settings import ConfigError
 from bot.standin import SlackStandIn
+from bot.text import display_width
 from tests.scenario.helpers import shown_text
 
 
@@ -27,24 +28,29 @@ def assert_digest_has_figures(slack: SlackStandIn) -> None:
     """Sales, attainment, growth and satisfaction are real numbers, and the chart thread holds a drawn PNG."""
     post = digest_post(slack)
     text = shown_text(post["blocks"])
-    won = re.search(r"Won in \S+:\* CN¥([\d,.]+)", text)
+    won = re.search(r"Won in Week \d+ \([A-Z][a-z]{2} \d+ – (?:[A-Z][a-z]{2} )?\d+\):\* ¥([\d,.]+)", text)
     assert won and float(won.group(1).replace(",", "")) > 0, text
-    attained = re.search(r"Target CN¥[\d,.]+: (\d+)% attained", text)
+    attained = re.search(r"Target ¥[\d,]+(?:\.\d\d)?: (\d+)% attained", text)
     assert attained and int(attained.group(1)) > 0, text
     # The month so far has its target too (on the first days of a month it may hold no sale yet).
-    assert re.search(r"so far:\* CN¥[\d,.]+ of CN¥[1-9][\d,.]+ \(\d+%\)", text), text
-    assert re.search(r"Growth -?\d+%", text) and re.search(r"Customer satisfaction \d+%", text), text
-    assert re.search(r"[1-9]\d* survey answers", text), text
+    assert re.search(r"[A-Z][a-z]+ \d{4} so far:\* ¥[\d,.]+ of ¥[1-9][\d,]*(?:\.\d\d)? \(\d+%\)", text), text
+    assert re.search(r"Growth rate -?\d+%", text) and re.search(r"Customer satisfaction \d+%", text), text
+    assert re.search(r"(?<![\d,])(?:1 satisfaction survey answer|(?:[2-9]|[1-9][\d,]+) satisfaction survey answers),", text), text
+    assert "CN¥" not in text and ".00" not in text, text
     # Every rep's month attainment is in the table: the chart draws those bars.
     table = next(b["text"]["text"] for b in post["blocks"] if b["type"] == "section" and b["text"]["text"].startswith("```"))
     for line in table.strip("`").splitlines()[1:]:
         assert re.search(r"\s▼?\d+%\s", line), line
+    # The columns align by display width, Chinese names (two columns a character) included.
+    lines = table.strip("`").splitlines()
+    assert any(re.search(r"[\u4e00-\u9fff]", line) for line in lines), table
+    assert len({display_width(line) for line in lines}) == 1, table
     [upload] = slack.calls_to("files.completeUploadExternal")
     [chart] = [slack.files[f["id"]] for f in upload.args["files"]]
     assert chart["completed"] and chart["data"].startswith(b"\x89PNG") and len(chart["data"]) > 10_000
     assert [s["thread_ts"] for s in chart["shares"]] == [post["ts"]]
     # Stale deals are a few, not most of the pipeline.
-    stale = re.search(r"(\d+) deals stale", text)
+    stale = re.search(r"(\d+) deals? stale", text)
     open_now = sum(int(n) for n in re.findall(r"(?:Lead|contact|analysis|Proposal|signing|After-sales) (\d+)", text.split("Open now:")[1].splitlines()[0]))
     assert stale and 0 < int(stale.group(1)) <= open_now // 3, text
 
@@ -58,6 +64,19 @@ async def test_the_demo_plays_every_step_and_its_next_commands_work(tmp_path, ca
     assert re.search(r"salesbot demo: \d+ Slack API calls, 0 rejected,", out), out[-2000:]
     assert slack.rejected_calls() == []
     assert_digest_has_figures(slack)
+    # One manager screen in Chinese: the KPIs with the period in words and Chinese money.
+    zh = out.split("ephemeral to Mia (中文)", 1)[1].split("└─", 1)[0]
+    assert re.search(r"== KPI · East China 团队 · \d{4}年\d{1,2}月 ==", zh), zh
+    assert re.search(r"\d{4}年\d{1,2}月\d{1,2}日 – \d{4}年\d{1,2}月\d{1,2}日，对比 \d{4}年\d{1,2}月", zh), zh
+    assert re.search(r"\*销售额\*：¥[1-9][\d,]*(?:万|\.\d\d)?\n", zh) and re.search(r"\*客户满意度\*：[\d.]+%（\d+ 份回复中 \d+ 份为 4–5 分）", zh), zh
+    assert "CN¥" not in zh and "考核指标" not in zh and "-W" not in zh, zh
+    # And the digest as a Chinese-locale manager reads it: the week in words, its table aligned by display width.
+    zh_digest = out.split("DM to a Chinese-locale manager", 1)[1].split("└─", 1)[0]
+    assert re.search(r"== 销售周会 · East China · \d{4}年第\d+周（\d+月\d+日–(?:\d+月)?\d+日） ==", zh_digest), zh_digest
+    table = zh_digest.split("```", 1)[1].split("```", 1)[0]
+    rows = [line.split("│ ", 1)[-1] for line in table.splitlines()]  # the transcript's frame prefixes all but the first
+    assert len(rows) >= 3 and rows[0].startswith("销售 ") and any("李娜" in r for r in rows), zh_digest
+    assert len({display_width(r) for r in rows}) == 1, zh_digest
 
     commands = [line.split("$ ", 1)[1] for line in out.splitlines() if line.startswith("   $ ")]
     assert [c.split()[2:4] for c in commands] == [["jobs", "run"], ["jobs", "run"], ["jobs", "run"], ["export", "deals"]], commands
@@ -73,7 +92,7 @@ async def test_the_demo_plays_every_step_and_its_next_commands_work(tmp_path, ca
     daily, weekly, monthly, export = outputs
     assert re.search(r"daily at \S+: [1-9]\d* posts \(dry run", daily), daily
     for digest in (weekly, monthly):
-        assert re.search(r"Target CN¥[\d,.]+: [1-9]\d*% attained", digest), digest
+        assert re.search(r"Target ¥[\d,]+(?:\.\d\d)?: [1-9]\d*% attained", digest), digest
         assert "file written to" in digest
     assert export.lstrip("\ufeff").startswith("external_id,") and len(export.splitlines()) > 40
 

@@ -48,7 +48,7 @@ async def test_weekly_digest_to_the_channel_with_the_chart_in_its_thread(driver,
     assert "1 posts (1 new): 1 sent" in out
     [message] = [m for m in slack.messages_in("C0SALES") if not m.get("thread_ts")]
     text = shown_text(message["blocks"])
-    assert "2026-W11" in text and "East" in text
+    assert "Week 11 (Mar 9 – 15)" in text and "2026-W11" not in text and "East" in text
     assert "<!here>" not in str(message["blocks"])
     assert "Agenda" in text
     [upload] = slack.calls_to("files.completeUploadExternal")

@@ -61,8 +61,8 @@ async def test_a_period_whose_neighbour_is_out_of_range_gets_the_period_hint(dri
 
 async def test_the_periods_just_inside_the_range_work(driver, slack, db):
     await east_team(driver)
-    assert ":dart: Target for *2999-11*" in await answer(driver, "/target", "set 2999-11 100")
-    assert "2999-11" in await answer(driver, "/target", "2999-11")
+    assert ":dart: Target for *November 2999*" in await answer(driver, "/target", "set 2999-11 100")
+    assert "Targets · East · November 2999" in await answer(driver, "/target", "2999-11")
     for command, text in [("/kpi", "2999-11"), ("/kpi", "1970-02"), ("/kpi", "1971"), ("/pipeline", "2999-Q3"), ("/pipeline", "1970-Q2")]:
         said = await answer(driver, command, text)
         assert "is not a period" not in said and "Something went wrong" not in said, (command, text, said)

@@ -44,33 +44,33 @@ async def test_pipeline_and_kpis_match_the_hand_computation(driver, slack, db, c
     clock.now = NOW  # 20 March 2027, noon in Shanghai
 
     pipeline = await command(driver, slack, "/pipeline", "2027-Q1", user=MANAGER)
-    assert "Pipeline · East · 2027-Q1" in pipeline
-    assert "Open: 1 deals · CN¥1,000.00" in pipeline  # proposal: deal A
-    assert "Entered in period: 4 · moved on: 2 (50.0%)" in pipeline  # lead: A, B moved on; D, E did not
-    assert "Entered in period: 3 · moved on: 2 (66.7%)" in pipeline  # first contact: A, C (won) of A, B, C
+    assert "Pipeline · East · Q1 2027" in pipeline
+    assert "Open: 1 deal · ¥1,000" in pipeline  # proposal: deal A
+    assert "Entered in period: 4 · converted: 2 (50.0%)" in pipeline  # lead: A, B moved on; D, E did not
+    assert "Entered in period: 3 · converted: 2 (66.7%)" in pipeline  # first contact: A, C (won) of A, B, C
     assert "Average days in stage: 5.3" in pipeline  # lead stays 5 + 2 + 13 + 1 days / 4
-    assert "Leads found: 4" in pipeline and "Effective communications: 3" in pipeline and "Needs analysed: 1" in pipeline
+    assert "New leads: 4" in pipeline and "Effective activities: 3" in pipeline and "Needs analysed: 1" in pipeline
     assert "Stale deals (no stage change for over 14 days): 3" in pipeline  # A, B and the open deal of kpi_data
     assert "*Big &lt;deal&gt;* · &lt;!channel&gt; &amp; Acme · <@UREP1>" in pipeline and "47 days in Proposal" in pipeline
 
     team = await command(driver, slack, "/kpi", "", user=MANAGER)
-    assert "KPIs · team East · 2027-03" in team
-    assert "*Sales*: CN¥1,900.00" in team  # 1,000 + 500 + 400 won in March, Shanghai time
-    assert "*Growth rate*: 216.7% (previous period CN¥600.00)" in team  # (1,900 − 600) / 600
+    assert "KPIs · team East · March 2027" in team
+    assert "*Sales*: ¥1,900" in team  # 1,000 + 500 + 400 won in March, Shanghai time
+    assert "*Growth rate*: 216.7% (previous period ¥600)" in team  # (1,900 − 600) / 600
     assert "*Customer satisfaction*: 66.7% (2 of 3 answers scored 4–5)" in team
     assert "*New customers*: 1" in team
-    assert "*Sales cost*: CN¥75.00 · cost / sales 3.9%" in team  # 75 / 1,900
+    assert "*Sales cost*: ¥75 · cost / sales 3.9%" in team  # 75 / 1,900
     assert "*Task completion*: 50.0% (2 of 4 tasks due were done on time)" in team
-    assert "target CN¥1,500.00 · :white_check_mark: met" in team and ":x: missed" in team
+    assert "target ¥1,500 · :white_check_mark: met" in team and ":x: missed" in team
 
     rep = await command(driver, slack, "/kpi", f"<@{REP1}|ray> 2027-03", user=MANAGER)
-    assert "KPIs · Ray Rep · 2027-03" in rep
-    assert "*Sales*: CN¥1,000.00" in rep and "*Growth rate*: 66.7%" in rep
+    assert "KPIs · Ray Rep · March 2027" in rep
+    assert "*Sales*: ¥1,000" in rep and "*Growth rate*: 66.7%" in rep
     assert "*Customer satisfaction*: 100.0% (2 of 2" in rep and "*New customers*: 0" in rep
-    assert "*Sales cost*: CN¥50.00" in rep and "*Task completion*: 66.7% (2 of 3" in rep
+    assert "*Sales cost*: ¥50" in rep and "*Task completion*: 66.7% (2 of 3" in rep
 
     own = await command(driver, slack, "/kpi", "2027-03", user=REP2)
-    assert "KPIs · Rita Rep · 2027-03" in own and "*Sales*: CN¥900.00" in own and "*New customers*: 1" in own
+    assert "KPIs · Rita Rep · March 2027" in own and "*Sales*: ¥900" in own and "*New customers*: 1" in own
     assert slack.rejected_calls() == []
 
 
@@ -86,7 +86,7 @@ async def test_reps_and_other_teams_see_nothing_of_this_team(driver, slack, db, 
         out = await command(driver, slack, name, text, user=MANAGER_W)
         assert out == "You can only see the figures of your own team.", out
     west = await command(driver, slack, "/pipeline", "2027-Q1", user=MANAGER_W)
-    assert "Pipeline · West" in west and "Acme" not in west and "CN¥1,000.00" not in west
+    assert "Pipeline · West" in west and "Acme" not in west and "¥1,000" not in west
 
     bad = await command(driver, slack, "/kpi", "2027-13", user=MANAGER)
     assert "`2027-13` is not a period" in bad

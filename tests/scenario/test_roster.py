@@ -67,7 +67,7 @@ async def test_bad_usage_gets_the_hint_and_changes_nothing(driver, db):
         "team add someone rep": "Usage: `/salesbot team add @user",
         f"team add <@{REP2}> boss": "`boss` is not a role: use manager, rep or service.",
         f"team add <@{REP2}> rep colour:blue": "`colour:blue` is not an option",
-        f"team add <@{REP2}> rep segment:huge": "`huge` is not a segment: use key or smb.",
+        f"team add <@{REP2}> rep segment:huge": "`huge` is not a segment: use `key` or `smb`.",
         f"team add <@{REP2}> rep level:god": "`god` is not a level",
         f"team add <@{REP2}> rep team:{'x' * 81}": "at most 80 characters",
         "team remove": "Usage: `/salesbot team remove @user`",

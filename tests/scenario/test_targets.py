@@ -65,11 +65,11 @@ async def test_manager_sets_splits_and_tracks_a_yearly_target(driver, slack, db,
     clock.now = MAY_20
 
     done = await target(driver, "set 2027 50,000,000")
-    assert "Target for *2027* (East) set to *CN¥50,000,000.00*." in shown_text(done["blocks"])
+    assert "Target for *2027* (East) set to *¥50,000,000*." in shown_text(done["blocks"])
     by_quarter = await target(driver, "split 2027 by quarter")
-    assert "the parts add up to exactly CN¥50,000,000.00" in shown_text(by_quarter["blocks"])
+    assert "the parts add up to exactly ¥50,000,000" in shown_text(by_quarter["blocks"])
     by_product = await target(driver, "split 2027 by product A=60% B=30% C=10%")
-    assert "• A: CN¥30,000,000.00" in shown_text(by_product["blocks"])
+    assert "• A: ¥30,000,000" in shown_text(by_product["blocks"])
 
     rows = await targets_in_db(db)
     products = [r for r in rows if r[1] == "product"]
@@ -93,21 +93,21 @@ async def test_manager_sets_splits_and_tracks_a_yearly_target(driver, slack, db,
     view = await target(driver, "2027 by product", user=REP1)
     text = shown_text(view["blocks"])
     assert view["text"] == "Targets · East · 2027 by product line"
-    assert "*2027* · target CN¥50,000,000.00 · won CN¥22,000,000.00 · *44.0%*" in text
-    assert "*A* · target CN¥30,000,000.00 · won CN¥12,000,000.00 · *40.0%*\n`████░░░░░░` on track (38% of the period gone)" in text
-    assert "*B* · target CN¥15,000,000.00 · won CN¥9,000,000.00 · *60.0%*\n`██████░░░░` ahead of pace (38% of the period gone)" in text
-    assert "*C* · target CN¥5,000,000.00 · won CN¥0.00 · *0.0%*\n`░░░░░░░░░░` behind pace" in text
-    assert "Won outside these lines: CN¥1,000,000.00" in text
+    assert "*2027* · target ¥50,000,000 · won ¥22,000,000 · *44.0%*" in text
+    assert "*A* · target ¥30,000,000 · won ¥12,000,000 · *40.0%*\n`████░░░░░░` on track (time elapsed: 38%)" in text
+    assert "*B* · target ¥15,000,000 · won ¥9,000,000 · *60.0%*\n`██████░░░░` ahead of pace (time elapsed: 38%)" in text
+    assert "*C* · target ¥5,000,000 · won ¥0 · *0.0%*\n`░░░░░░░░░░` behind pace" in text
+    assert "Won outside these lines: ¥1,000,000" in text
 
     # The quarters are targets of their own; Q1 is over (100% gone), Q2 is 50/91 gone.
     q1 = shown_text((await target(driver, "2027-Q1"))["blocks"])
-    assert "*2027-Q1* · target CN¥12,500,000.00 · won CN¥18,000,000.00 · *144.0%*" in q1
+    assert "*Q1 2027* · target ¥12,500,000 · won ¥18,000,000 · *144.0%*" in q1
     year = shown_text((await target(driver, ""))["blocks"])  # the default: this year, with its quarters
-    assert "*2027-Q2* · target CN¥12,500,000.00 · won CN¥4,000,000.00 · *32.0%*" in year
+    assert "*Q2 2027* · target ¥12,500,000 · won ¥4,000,000 · *32.0%*" in year
     assert "Also split by product line" in year
 
     zh = shown_text((await target(driver, "2027 by product", user=REP_ZH))["blocks"])
-    assert "*A* · 目标 ¥3000万 · 已成交 ¥1200万 · *40.0%*" in zh and "进度正常（期间已过 38%）" in zh
+    assert "*A* · 目标 ¥3,000万 · 已成交 ¥1,200万 · *40.0%*" in zh and "进度持平（时间进度 38%）" in zh
     assert slack.rejected_calls() == []
 
 
@@ -135,7 +135,7 @@ async def test_bad_input_gets_a_hint_and_changes_nothing(driver, slack, db, cloc
         assert expected in shown, (text, shown)
         assert "<!channel>" not in shown
     zh = await target(driver, "set 2027-13 5", user=REP_ZH)
-    assert "`2027-13` 不是有效的期间" in shown_text(zh["blocks"])
+    assert "`2027-13` 不是有效的周期" in shown_text(zh["blocks"])
     assert await targets_in_db(db) == before
     assert slack.calls_to("chat.postMessage") == []
     assert slack.rejected_calls() == []
@@ -168,7 +168,7 @@ async def test_a_dimension_split_without_shares_opens_the_form(driver, slack, db
     assert ok.status == 200 and not ok.body
     await settle()
     [confirmation] = await reply.responses()
-    assert "• East: CN¥700,000.00" in shown_text(confirmation["blocks"])
+    assert "• East: ¥700,000" in shown_text(confirmation["blocks"])
     assert [r for r in await targets_in_db(db) if r[1] == "region"] == [("2027", "region", "East", 70_000_000), ("2027", "region", "West", 30_000_000)]
 
     # A rep who forges the same command gets no form.

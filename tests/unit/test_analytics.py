@@ -344,13 +344,13 @@ async def test_pipeline_message(session, world, lang):
     assert "&lt;!channel&gt; &amp; Acme" in body and "Big &lt;deal&gt;" in body and "<!channel>" not in body
     assert "<@UREP1>" in body
     if lang == "en":
-        assert "Entered in period: 4 · moved on: 2 (50.0%)" in body
+        assert "Entered in period: 4 · converted: 2 (50.0%)" in body
         assert "Average days in stage: 5.3" in body  # 5.25 rounded half up
-        assert "CN¥1,000.00" in body or "¥1,000.00" in body
-        assert "Leads found: 4" in body and "Effective communications: 3" in body and "Needs analysed: 1" in body
+        assert "¥1,000 ·" in body and "CN¥" not in body
+        assert "New leads: 4" in body and "Effective activities: 3" in body and "Needs analysed: 1" in body
         assert "47 days in Proposal" in body
     else:
-        assert "本期进入：4 · 推进：2（50.0%）" in body and "发现潜在客户：4" in body
+        assert "本期进入：4 · 转化：2（转化率 50.0%）" in body and "新增线索：4" in body
 
 
 @pytest.mark.parametrize("lang", ["en", "zh_Hans"])
@@ -362,7 +362,7 @@ async def test_kpi_message(session, world, lang):
     body = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section")
     assert len(blocks) <= 50
     if lang == "en":
-        assert text == "KPIs · team East · 2027-03"
+        assert text == "KPIs · team East · March 2027"
         assert "*Growth rate*: 216.7%" in body and "target ≥ 10.0% · :white_check_mark: met" in body
         assert "*Customer satisfaction*: 66.7% (2 of 3 answers scored 4–5)" in body and ":x: missed" in body
         assert "*New customers*: 1" in body and "*Task completion*: 50.0% (2 of 4" in body

@@ -184,9 +184,9 @@ def test_home_for_a_manager_with_300_reps_overdue(lang):
     assert validate_view(view) == []
     rep_sections = [b for b in blocks if b["type"] == "section" and "<@UR" in b["text"]["text"]]
     assert 0 < len(rep_sections) < 300
-    more = loc.md("home.more_reps", n=loc.number(300 - len(rep_sections)))
+    more = loc.mdn("home.more_reps", 300 - len(rep_sections))
     assert more in mrkdwn_texts(blocks), "the Home says how many reps it could not show"
-    assert loc.md("home.more_tasks", n="25") in mrkdwn_texts(blocks)
+    assert loc.mdn("home.more_tasks", 25) in mrkdwn_texts(blocks)
     assert blocks[-1]["type"] == "context" and blocks[-1]["elements"][0]["text"] == loc.md("home.updated_hint"), "the closing hint survives the cut"
     assert all(len(t) <= SECTION_TEXT_MAX for t in mrkdwn_texts(blocks))
 
@@ -238,7 +238,7 @@ def shown_and_more(blocks, loc) -> tuple[int, int]:
     """How many people the roster lists, and the count its closing line gives for the rest."""
     texts = mrkdwn_texts(blocks)
     shown = len(set(re.findall(r"<@(U\d{5})>", "\n".join(texts))))
-    pattern = re.compile(re.escape(loc.md("roster.more", n="NUMBER")).replace("NUMBER", r"([\d,]+)"))
+    pattern = re.compile(re.escape(loc.mdn("roster.more", 987654)).replace("987,654", r"([\d,]+)"))
     counts = [int(m.group(1).replace(",", "")) for t in texts if (m := pattern.fullmatch(t))]
     assert len(counts) <= 1
     return shown, (counts[0] if counts else 0)

@@ -100,7 +100,7 @@ def test_a_manager_home_with_110_reps_and_long_titles_keeps_the_byte_budget(lang
     texts = json.dumps(view, ensure_ascii=False)
     shown = len(set(re.findall(r"<@(UR\d{4})>", texts)))
     assert 0 < shown < 110
-    assert loc.md("home.more_reps", n=loc.number(110 - shown)) in texts
+    assert loc.mdn("home.more_reps", 110 - shown) in texts
     assert view["blocks"][-1]["elements"][0]["text"] == loc.md("home.updated_hint")
 
 
@@ -113,4 +113,4 @@ def test_a_roster_of_long_names_keeps_the_message_budget():
     assert validate_blocks(blocks, surface="message") == []
     assert blocks_bytes(blocks) <= MESSAGE_BYTE_BUDGET
     shown = len(set(re.findall(r"<@(U\d{5})>", json.dumps(blocks, ensure_ascii=False))))
-    assert loc.md("roster.more", n=loc.number(3000 - shown)) in json.dumps(blocks, ensure_ascii=False)
+    assert loc.mdn("roster.more", 3000 - shown) in json.dumps(blocks, ensure_ascii=False)

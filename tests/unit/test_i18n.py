@@ -98,7 +98,8 @@ def test_localizer_returns_each_catalog_text(lang):
 
 def test_placeholders_match_in_each_pair():
     en, zh = read_catalog("en"), read_catalog("zh_Hans")
-    wrong = {k: (PLACEHOLDER.findall(en[k]), PLACEHOLDER.findall(zh[k])) for k in en if sorted(PLACEHOLDER.findall(en[k])) != sorted(PLACEHOLDER.findall(zh.get(k, "")))}
+    # Plural forms are joined: each English form repeats the placeholders of the one Chinese form.
+    wrong = {k: (PLACEHOLDER.findall(en[k]), PLACEHOLDER.findall(zh[k])) for k in en if sorted(set(PLACEHOLDER.findall(en[k]))) != sorted(set(PLACEHOLDER.findall(zh.get(k, ""))))}
     assert wrong == {}
 
 
@@ -127,7 +128,7 @@ SOURCE_DIRS = ["bot", "handlers", "jobs"]
 _Q = r"""["']"""
 _KEY = r"([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*\.?)"
 # t("…"), md("…"), tn("…"), _("…"), also with an f-string whose literal part is a prefix.
-CALL_RE = re.compile(r"(?<![\w])(?:t|md|tn|_)\(\s*f?" + _Q + _KEY + r"(?:[\"'{])")
+CALL_RE = re.compile(r"(?<![\w])(?:t|md|tn|mdn|_|_n)\(\s*f?" + _Q + _KEY + r"(?:[\"'{])")
 ERROR_RE = re.compile(r"\b(?:ServiceError|PermissionDenied|NotFound|NotOnRoster|ParseError|ValidationFailed)\(\s*f?" + _Q + _KEY + r"(?:[\"'{])")
 TUPLE_RE = re.compile(r"\(\s*" + _Q + _KEY + _Q + r"\s*,\s*\{")
 CLASS_KEY_RE = re.compile(r"^\s+key\s*=\s*" + _Q + _KEY + _Q, re.M)
@@ -291,12 +292,17 @@ def test_due_none(lang, expected):
 
 def test_money_from_minor_units():
     en, zh = f.loc("en"), f.loc("zh_Hans")
-    assert en.money(5_000_000_00, "CNY") == "CN¥5,000,000.00"
-    assert zh.money(5_000_000_00, "CNY") == "¥5,000,000.00"
-    assert en.money(5, "CNY") == "CN¥0.05"
+    # One rule per language (docs/glossary.md): whole amounts without cents; Chinese large round ones in 万 and 亿.
+    assert en.money(5_000_000_00, "CNY") == "¥5,000,000"
+    assert zh.money(5_000_000_00, "CNY") == "¥500万"
+    assert zh.money(2_307_000_000, "CNY") == "¥2,307万"
+    assert zh.money(12_000_000_000, "CNY") == "¥1.2亿"
+    assert zh.money(1_234_567_890, "CNY") == "¥12,345,678.90"
+    assert zh.money(123_450, "CNY") == "¥1,234.50"
+    assert en.money(5, "CNY") == "¥0.05"
     assert en.money(-150, "USD") == "-$1.50"
     # Beyond 2**53 a float would lose the last cent; the amount must come out exact.
-    assert en.money(12_345_678_901_234_567, "CNY") == "CN¥123,456,789,012,345.67"
+    assert en.money(12_345_678_901_234_567, "CNY") == "¥123,456,789,012,345.67"
     assert zh.money(12_345_678_901_234_567, "CNY") == "¥123,456,789,012,345.67"
     assert zh.money(10, "CNY") == "¥0.10"
 

@@ -281,8 +281,8 @@ def test_the_suggestions_read_in_both_languages(lang):
         assert second == "*2.* <@UANN> — junior, a difficulty-3 task is a stretch · 1 open task"
         assert by_id[ids.MATCH_SUGGESTIONS]["text"]["text"] == "*Who should do it?*"
     else:
-        assert line == "*1.* <@ULEO>：同区域（Shanghai &lt;&amp;&gt;） · 大客户经验，已赢单 4 笔 · 资深，适合难度 2 的任务 · 3 个未完成任务"
-        assert second == "*2.* <@UANN>：初级，难度 3 的任务偏难 · 1 个未完成任务"
+        assert line == "*1.* <@ULEO>：同区域（Shanghai &lt;&amp;&gt;） · 大客户经验，已赢单 4 笔 · 资深，适合难度 2 的任务 · 3 项待办任务"
+        assert second == "*2.* <@UANN>：初级，难度 3 的任务偏难 · 1 项待办任务"
     assert ids.MATCH_NOTE in by_id
 
 

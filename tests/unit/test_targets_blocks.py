@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from fractions import Fraction
 
 import pytest
 
-from bot.blocks.targets import bar, build_split_confirmation, build_split_modal, build_target_view, money
+from bot.blocks.targets import bar, build_split_confirmation, build_split_modal, build_target_view
 from bot.models import SalesTeam, Target
 from bot.periods import parse_period
 from bot.services.targets import SplitPart, SplitResult, TargetLine, TargetView
@@ -21,11 +22,12 @@ TEAM = SalesTeam(id=1, workspace_id=1, name="East <&>", timezone="Asia/Shanghai"
 
 
 def test_money_formats():
-    assert money(f.loc("en"), 5_000_000_000, "CNY") == "CN¥50,000,000.00"
-    assert money(f.loc("zh_Hans"), 5_000_000_000, "CNY") == "¥5000万"
-    assert money(f.loc("zh_Hans"), 1_234_567_890, "CNY") == "¥1234.57万"
-    assert money(f.loc("zh_Hans"), 3_00, "CNY") == "¥3"
-    assert money(f.loc("zh_Hans"), 2_000_000_000_000, "CNY") == "¥200亿"
+    """Target views use the one money format of each language (Localizer.money)."""
+    assert f.loc("en").money(5_000_000_000, "CNY") == "¥50,000,000"
+    assert f.loc("zh_Hans").money(5_000_000_000, "CNY") == "¥5,000万"
+    assert f.loc("zh_Hans").money(1_234_567_890, "CNY") == "¥12,345,678.90"
+    assert f.loc("zh_Hans").money(3_00, "CNY") == "¥3"
+    assert f.loc("zh_Hans").money(2_000_000_000_000, "CNY") == "¥200亿"
 
 
 def test_bar():
@@ -53,16 +55,18 @@ def test_view_lines(lang):
     shown = shown_text(blocks)
     if lang == "en":
         assert text == "Targets · East &lt;&amp;&gt; · 2027"  # the top-level text is mrkdwn: escaped
-        assert "*2027-Q1* · target CN¥2,500,000.00 · won CN¥1,700,000.00 · *68.0%*" in shown
-        assert "`███████░░░` ahead of pace (50% of the period gone)" in shown
-        assert "*2027-W05 (Feb 1–Feb 7)* · target CN¥1.00 · won CN¥0.00 · *0.0%*" in shown
+        assert "*Q1 2027* · target ¥2,500,000 · won ¥1,700,000 · *68.0%*" in shown
+        assert "`███████░░░` ahead of pace (time elapsed: 50%)" in shown
+        assert "*Week 5 (Feb 1 – 7)* · target ¥1 · won ¥0 · *0.0%*" in shown
         assert "behind pace" in shown
-        assert "on track (12% of the period gone)" in shown
+        assert "on track (time elapsed: 12%)" in shown
         assert "Also split by product line: try `/target 2027 by product`." in shown
     else:
-        assert "*2027-Q1* · 目标 ¥250万 · 已成交 ¥170万 · *68.0%*" in shown
-        assert "进度超前（期间已过 50%）" in shown
-        assert "*2027* · 目标 ¥1000万 · 已成交 ¥170万 · *17.0%*" in shown
+        assert "*2027年第一季度* · 目标 ¥250万 · 已成交 ¥170万 · *68.0%*" in shown
+        assert "进度领先（时间进度 50%）" in shown
+        assert "*2027年第5周（2月1日–7日）* · 目标 ¥1 · 已成交 ¥0 · *0.0%*" in shown
+        assert "*2027年* · 目标 ¥1,000万 · 已成交 ¥170万 · *17.0%*" in shown
+        assert "还按产品线拆分：试试 `/target 2027 by product`。" in shown
     assert blocks[0]["type"] == "header"
 
 
@@ -72,7 +76,7 @@ def test_dimension_view_escapes_keys_and_mentions_reps():
     _, blocks = build_target_view(_view(by="product", lines=lines, other_won=7), f.loc("en"))
     shown = shown_text(blocks)
     assert "*&lt;!channel&gt; &amp; co*" in shown and "<!channel>" not in shown
-    assert "Won outside these lines: CN¥0.07" in shown
+    assert "Won outside these lines: ¥0.07" in shown
     _, blocks = build_target_view(_view(by="rep", lines=[TargetLine("UREP1", 100, 50, Fraction(1, 2), p.start, p.end)]), f.loc("en"))
     assert "*<@UREP1>*" in shown_text(blocks)
     _, blocks = build_target_view(_view(by="segment", lines=[TargetLine("key", 100, 50, Fraction(1, 2), p.start, p.end)]), f.loc("zh_Hans"))
@@ -81,9 +85,9 @@ def test_dimension_view_escapes_keys_and_mentions_reps():
 
 def test_no_target_and_no_split_hints():
     _, blocks = build_target_view(_view(total_target=0), f.loc("en"))
-    assert "No target for 2027 yet (won so far: CN¥1,700,000.00)" in shown_text(blocks)
+    assert "No target for 2027 yet (won so far: ¥1,700,000). A manager sets one with `/target set 2027 <amount>`." in shown_text(blocks)
     _, blocks = build_target_view(_view(by="region"), f.loc("zh_Hans"))
-    assert "2027 还没有按区域拆分" in shown_text(blocks)
+    assert "2027年还没有按区域拆分。经理可用 `/target split 2027 by …` 拆分。" in shown_text(blocks)
 
 
 def test_a_year_split_by_week_and_month_stays_within_slack_limits():
@@ -94,7 +98,9 @@ def test_a_year_split_by_week_and_month_stays_within_slack_limits():
         text, blocks = build_target_view(_view(lines=lines), f.loc(lang))
         assert len(blocks) <= 50
         assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
-        assert shown_text(blocks).count("2027-W") == 52
+        # 52 weeks of 2027 and the week of 1 January (2026's week 53), each named in words with its dates
+        weeks = re.findall(r"\*Week \d+ \([^)]+\)\*" if lang == "en" else r"\*\d{4}年第\d+周（[^）]+）\*", shown_text(blocks))
+        assert len(weeks) == 53 and "2027-W" not in shown_text(blocks)
         assert blocks_to_text(blocks)
 
 
@@ -103,10 +109,10 @@ def test_split_confirmation():
     result = SplitResult(TEAM, parent, "rep", [SplitPart("UREP1", 3_000_000_000, "2027"), SplitPart("UREP2", 2_000_000_000, "2027")])
     text, blocks = build_split_confirmation(result, f.loc("en"), "CNY")
     shown = shown_text(blocks)
-    assert "the parts add up to exactly CN¥50,000,000.00" in shown
-    assert "• <@UREP1>: CN¥30,000,000.00" in shown
+    assert "the parts add up to exactly ¥50,000,000" in shown
+    assert "• <@UREP1>: ¥30,000,000" in shown
     text, blocks = build_split_confirmation(result, f.loc("zh_Hans"), "CNY")
-    assert "• <@UREP2>: ¥2000万" in shown_text(blocks)
+    assert "• <@UREP2>: ¥2,000万" in shown_text(blocks)
 
 
 def test_split_modal():
