@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import AsyncIterator
 
@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.deps import Deps
 from bot.i18n import Localizer
-from bot.services.actors import Actor, resolve_actor
+from bot.services.actors import Actor, refresh_profile, resolve_actor
 from bot.services.errors import ServiceError
 from bot.slackapi import profile_fetcher
 
@@ -55,8 +55,13 @@ async def turn(deps: Deps, client: AsyncWebClient, *, team_id: str, user_id: str
     """Open a session for the acting user; a ServiceError becomes a localized reply and a rollback."""
     fetch = profile_fetcher(client)
     async with deps.db.sessionmaker() as session:
-        actor = await resolve_actor(session, slack_team_id=team_id, slack_user_id=user_id, fetch_profile=fetch, admins=deps.settings.admins)
-        await session.commit()  # keep the profile even if the work below is refused
+        actor = await resolve_actor(session, slack_team_id=team_id, slack_user_id=user_id, fetch_profile=None, admins=deps.settings.admins)
+        await session.commit()  # a member met for the first time is kept even if the work below is refused
+        # Slack is asked for the profile with no write open: on SQLite an open write would hold
+        # the file's lock for the length of the call, and a burst of first requests would queue on it.
+        if await refresh_profile(session, member=actor.member, fetch_profile=fetch):
+            await session.commit()
+            actor = replace(actor, is_admin=actor.member.is_slack_admin or user_id in deps.settings.admins)
         loc = deps.i18n.get(actor.member.locale)
         try:
             yield Turn(session=session, actor=actor, loc=loc, now=deps.clock())

@@ -227,8 +227,10 @@ class _Import:
             holder, mine = by_name.get(name), matched.get(key)
             if holder is None or holder is mine:
                 continue
-            if mine is None and holder.external_id is None:
-                matched[key] = holder  # made in Slack before: the file's id is given to it
+            if mine is None and holder.external_id in (None, key):
+                # Made in Slack before (the file's id is given to it), or created by a concurrent
+                # import between our two reads (it already carries this id): the same customer.
+                matched[key] = holder
             else:
                 self.error(row, "name", "csv.error.name_taken", value=shown(name), other=holder.external_id or f"customer-{holder.id}")
         self.check()
@@ -363,7 +365,7 @@ class _Import:
             mine = matched.get(row["external_id"])
             if holder is None or holder is mine:
                 continue
-            if mine is None and holder.external_id is None:
+            if mine is None and holder.external_id in (None, row["external_id"]):  # as for customers: a concurrent import may have made it
                 matched[row["external_id"]] = holder
             else:
                 self.error(row, "period", "csv.error.target_taken", other=holder.external_id or f"target-{holder.id}")

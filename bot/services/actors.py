@@ -108,15 +108,15 @@ async def resolve_actor(
     return Actor(workspace=workspace, member=member, is_admin=member.is_slack_admin or slack_user_id in admins)
 
 
-async def refresh_profile(session: AsyncSession, *, member: Member, fetch_profile: ProfileFetcher | None, now: datetime | None = None, force: bool = False) -> None:
-    """Cache the member's name, time zone, locale and admin flag from Slack when stale."""
+async def refresh_profile(session: AsyncSession, *, member: Member, fetch_profile: ProfileFetcher | None, now: datetime | None = None, force: bool = False) -> bool:
+    """Cache the member's name, time zone, locale and admin flag from Slack when stale; True when refreshed."""
     now = now or utcnow()
     fresh = member.profile_checked_at is not None and now - member.profile_checked_at < PROFILE_MAX_AGE
     if fetch_profile is None or (fresh and not force):
-        return
+        return False
     profile = await fetch_profile(member.slack_user_id)
     if profile is None:
-        return
+        return False
     member.name = profile.name[:200]
     member.tz = profile.tz or "UTC"
     member.locale = profile.locale or "en-US"
@@ -124,3 +124,4 @@ async def refresh_profile(session: AsyncSession, *, member: Member, fetch_profil
     member.profile_checked_at = now
     session.add(member)
     await session.flush()
+    return True
