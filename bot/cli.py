@@ -152,6 +152,7 @@ async def _run(settings: Settings, *, scheduler: bool) -> int:
         if clockwork is not None:
             await clockwork.stop()
         await db.dispose()
+        _default_signals()
     log.info("stopped")
     return 0
 
@@ -165,6 +166,15 @@ def _stop_on_signals() -> asyncio.Event:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     return stop
+
+
+def _default_signals() -> None:
+    """Give SIGTERM and SIGINT back their default handling once the process has stopped."""
+    import signal
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.remove_signal_handler(sig)
 
 
 def _require_bot_token(settings: Settings) -> None:
@@ -201,6 +211,7 @@ async def _clock(settings: Settings) -> int:
             await clockwork.stop()
     finally:
         await db.dispose()
+        _default_signals()
     log.info("stopped")
     return 0
 
