@@ -112,35 +112,69 @@ async def _db_upgrade(settings: Settings) -> int:
 
 
 async def _run(settings: Settings, *, scheduler: bool) -> int:
-    """Serve Slack until interrupted."""
+    """Serve Slack until SIGTERM or SIGINT, then stop cleanly: exit 0."""
     from bot.deps import Deps
     from bot.app import build_app
-    from bot.server import BotServer, build_web_app
+    from bot.server import BotServer, build_web_app, settle_listeners
 
     db = await open_database(settings)
+    stop = _stop_on_signals()
     deps = Deps(settings=settings, db=db)
     app = build_app(deps)
     clockwork = None
-    if scheduler:
-        from jobs.scheduler import build_clockwork
-
-        clockwork = _configured(build_clockwork, deps)
-        clockwork.start()
     try:
+        if scheduler:
+            from jobs.scheduler import build_clockwork
+
+            clockwork = _configured(build_clockwork, deps)
+            clockwork.start()
         if settings.slack_app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             log.info("starting in Socket Mode")
-            await AsyncSocketModeHandler(app, settings.slack_app_token).start_async()
+            handler = AsyncSocketModeHandler(app, settings.slack_app_token)
+            await handler.connect_async()
+            try:
+                await stop.wait()
+            finally:
+                log.info("stopping: closing the Socket Mode connection")
+                await handler.close_async()
+                await settle_listeners()
         else:
             server = BotServer(build_web_app(app, db, signing_secret=settings.slack_signing_secret or ""), port=settings.port)
             await server.start()
-            await asyncio.Event().wait()
+            try:
+                await stop.wait()
+            finally:
+                log.info("stopping: no new requests; finishing the ones in flight")
+                await server.stop()
     finally:
         if clockwork is not None:
             await clockwork.stop()
         await db.dispose()
+        _default_signals()
+    log.info("stopped")
     return 0
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT, so that `run` and `clock` stop cleanly and exit 0."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+def _default_signals() -> None:
+    """Give SIGTERM and SIGINT back their default handling once the process has stopped."""
+    import signal
+
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.remove_signal_handler(sig)
 
 
 def _require_bot_token(settings: Settings) -> None:
@@ -161,16 +195,11 @@ def _configured(build, *args, **kw):
 
 async def _clock(settings: Settings) -> int:
     """The scheduler and outbox sender alone (the Procfile's `clock`), until SIGTERM or SIGINT."""
-    import signal
-
     from bot.deps import Deps
     from jobs.scheduler import build_clockwork
 
     db = await open_database(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = _stop_on_signals()
     try:
         clockwork = _configured(build_clockwork, Deps(settings=settings, db=db))
         clockwork.start()
@@ -178,9 +207,12 @@ async def _clock(settings: Settings) -> int:
             await stop.wait()
         finally:
             # Requests in flight finish and are recorded; claimed rows not yet sent go back.
+            log.info("stopping: finishing the posts in flight, handing back the rest")
             await clockwork.stop()
     finally:
         await db.dispose()
+        _default_signals()
+    log.info("stopped")
     return 0
 
 

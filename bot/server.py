@@ -169,9 +169,12 @@ class BotServer:
         host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
         return f"http://{host}:{self.port}{EVENTS_PATH}"
 
-    async def stop(self) -> None:
-        """Let listeners finish their work, then stop serving and close connections."""
-        await settle_listeners()
+    async def stop(self, *, timeout: float = 10.0) -> None:
+        """Stop accepting requests, let listeners finish their work (up to `timeout`), then close connections."""
+        if self._runner is not None:
+            for site in list(self._runner.sites):
+                await site.stop()  # the listening socket closes; requests already read go on
+        await settle_listeners(timeout)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

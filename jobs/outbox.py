@@ -368,18 +368,23 @@ class Sender:
             return 0
         members = await self._members_for(rows)
         gate = asyncio.Semaphore(self.config.concurrency)
+        handed_back: list[str] = []
 
         async def one(row: OutboxMessage) -> None:
             async with gate:
                 try:
                     await self._send(row, members.get((row.workspace_id, row.channel)))
                 except _Stop:
+                    # Stopping: back to pending as if never claimed, for the next sender at once.
                     await self._release(row, not_before=row.not_before, error=None)
+                    handed_back.append(row.key)
                 except Exception as exc:  # a bug must not leave the row claimed forever
                     log.exception("outbox: sending %s failed unexpectedly", row.key)
                     await self._unknown(row, f"unexpected: {type(exc).__name__}: {exc}")
 
         await asyncio.gather(*(one(r) for r in rows))
+        if handed_back:
+            log.info("outbox: stopping; handed back %d claimed posts not sent: %s", len(handed_back), ", ".join(handed_back[:10]))
         return len(rows)
 
     # -- database steps ---------------------------------------------------------------

@@ -22,6 +22,7 @@ from bot.deps import Deps
 from jobs.base import Composer
 from jobs.outbox import Sender, SenderConfig, enqueue, make_sender_client
 from jobs.registry import load_jobs
+from jobs.ticklock import TickLock, retry_seconds_from_env
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,9 @@ DEFAULT_TICK_SECONDS = 60.0
 class Clockwork:
     """The scheduler's ticks and the outbox sender of one process."""
 
-    def __init__(self, deps: Deps, sender: Sender, *, jobs: dict[str, Composer], tick_seconds: float = DEFAULT_TICK_SECONDS) -> None:
+    def __init__(
+        self, deps: Deps, sender: Sender, *, jobs: dict[str, Composer], tick_seconds: float = DEFAULT_TICK_SECONDS, lock_retry_seconds: float | None = None
+    ) -> None:
         self.deps = deps
         self.sender = sender
         self.jobs = jobs
@@ -43,10 +46,17 @@ class Clockwork:
         self._ticks = 0  # ticks running now; stop() lets them finish rather than cancel them
         self._idle = asyncio.Event()
         self._idle.set()
+        # On PostgreSQL only the holder of the tick lock ticks (clocks may run for failover).
+        self.lock: TickLock | None = None
+        if deps.db.engine.dialect.name == "postgresql":
+            self.lock = TickLock(deps.db, name=sender.name, on_change=self._lock_changed, retry_seconds=lock_retry_seconds or retry_seconds_from_env())
+        self._lock_task: asyncio.Task | None = None
 
     async def tick(self, name: str) -> int:
         """Compose one job at the clock's now and enqueue its posts; returns how many were new."""
         composer = self.jobs[name]
+        if self.lock is not None and not self.lock.held:
+            return 0  # the lock was lost since this run was scheduled
         now = self.deps.clock()
         self._ticks += 1
         self._idle.clear()
@@ -82,24 +92,51 @@ class Clockwork:
                 coalesce=True,
                 misfire_grace_time=None,
             )
-        self.scheduler.start()
+        # With a lock the ticks wait, paused, until this process holds it.
+        self.scheduler.start(paused=self.lock is not None)
+        if self.lock is not None:
+            self._lock_task = asyncio.create_task(self.lock.run(), name="tick-lock")
         self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
         if self.jobs:
             log.info("scheduler started: %s every %gs; outbox sender running", ", ".join(sorted(self.jobs)), self.tick_seconds)
         else:
             log.info("scheduler started with no jobs registered; outbox sender running")
 
-    async def stop(self) -> None:
-        """Stop ticking; let requests in flight finish and hand back rows not yet sent."""
+    def _lock_changed(self, held: bool) -> None:
+        """Tick from now on when the lock was taken; pause when it was lost."""
+        if not self.scheduler.running:
+            return
+        if held:
+            now = datetime.now(timezone.utc)
+            for job in self.scheduler.get_jobs():
+                job.modify(next_run_time=now)  # the first tick at once, as at start
+            self.scheduler.resume()
+        else:
+            self.scheduler.pause()
+
+    async def stop(self, *, timeout: float | None = None) -> None:
+        """Stop ticking; let requests in flight finish (up to `timeout`) and hand back rows not yet sent."""
         if self.scheduler.running:
             self.scheduler.pause()
             # A tick cut off mid-commit would only roll back, but cancelling database I/O
             # leaves connections half-closed; ticks are short, so let them end.
             await self._idle.wait()
             self.scheduler.shutdown(wait=False)
+        if self._lock_task is not None:
+            self._lock_task.cancel()
+            await asyncio.gather(self._lock_task, return_exceptions=True)
+            self._lock_task = None
         self.sender.stop()
         if self._sender_task is not None:
-            await self._sender_task
+            # A request in flight ends by its own timeout at the latest; the bound only guards
+            # against a hang elsewhere (its rows are then recovered after their lease).
+            bound = timeout if timeout is not None else self.sender.config.request_timeout + 5
+            try:
+                await asyncio.wait_for(asyncio.shield(self._sender_task), bound)
+            except asyncio.TimeoutError:
+                log.warning("outbox sender did not stop within %gs; leaving its rows to the lease", bound)
+                self._sender_task.cancel()
+                await asyncio.gather(self._sender_task, return_exceptions=True)
             self._sender_task = None
 
 

@@ -60,7 +60,10 @@ def test_run_stops_with_one_line_and_status_2(env, variable, tmp_path, salesbot_
 
 
 async def test_run_uses_socket_mode_when_an_app_token_is_set(tmp_path, monkeypatch):
-    """With SLACK_APP_TOKEN, `run` hands the Bolt app to Socket Mode instead of serving HTTP (Slack itself is out of reach here)."""
+    """With SLACK_APP_TOKEN, `run` hands the Bolt app to Socket Mode instead of serving HTTP (Slack itself is out of reach here); SIGTERM closes it."""
+    import os
+    import signal
+
     import slack_bolt.adapter.socket_mode.async_handler as socket_mode
 
     from bot import cli
@@ -70,9 +73,14 @@ async def test_run_uses_socket_mode_when_an_app_token_is_set(tmp_path, monkeypat
     class FakeSocketModeHandler:
         def __init__(self, app, app_token):
             self.app, self.app_token = app, app_token
+            self.closed = False
 
-        async def start_async(self):
+        async def connect_async(self):
             started.append(self)
+            os.kill(os.getpid(), signal.SIGTERM)  # `run` stops cleanly on it
+
+        async def close_async(self):
+            self.closed = True
 
     def no_http(*_a, **_k):
         raise AssertionError("HTTP mode started in Socket Mode")
@@ -83,4 +91,4 @@ async def test_run_uses_socket_mode_when_an_app_token_is_set(tmp_path, monkeypat
     settings.require_for_run()
     assert await cli._run(settings, scheduler=False) == 0
     [handler] = started
-    assert handler.app_token == "xapp-1-test" and handler.app is not None
+    assert handler.app_token == "xapp-1-test" and handler.app is not None and handler.closed
