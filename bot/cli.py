@@ -133,7 +133,8 @@ async def _run(settings: Settings, *, scheduler: bool) -> int:
             log.info("starting in Socket Mode")
             await AsyncSocketModeHandler(app, settings.slack_app_token).start_async()
         else:
-            server = BotServer(build_web_app(app, db, signing_secret=settings.slack_signing_secret or ""), port=settings.port)
+            web_app = build_web_app(app, db, signing_secret=settings.slack_signing_secret or "", metrics=deps.metrics, metrics_token=settings.metrics_token)
+            server = BotServer(web_app, port=settings.port)
             await server.start()
             await asyncio.Event().wait()
     finally:
@@ -171,8 +172,11 @@ async def _clock(settings: Settings) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    ops = None
     try:
-        clockwork = _configured(build_clockwork, Deps(settings=settings, db=db))
+        deps = Deps(settings=settings, db=db)
+        clockwork = _configured(build_clockwork, deps)
+        ops = await _serve_ops(settings, deps)
         clockwork.start()
         try:
             await stop.wait()
@@ -180,8 +184,25 @@ async def _clock(settings: Settings) -> int:
             # Requests in flight finish and are recorded; claimed rows not yet sent go back.
             await clockwork.stop()
     finally:
+        if ops is not None:
+            await ops.stop()
         await db.dispose()
     return 0
+
+
+async def _serve_ops(settings: Settings, deps):
+    """With SALESBOT_METRICS_PORT set, serve /metrics, /healthz and /readyz on it (the clock has no other HTTP server)."""
+    if not settings.metrics_port:
+        return None
+    from bot.server import BotServer, build_ops_app
+
+    server = BotServer(build_ops_app(deps.db, deps.metrics, metrics_token=settings.metrics_token), port=settings.metrics_port)
+    try:
+        await server.start()
+    except OSError as exc:
+        raise ConfigError(f"SALESBOT_METRICS_PORT {settings.metrics_port} cannot be used: {exc.strerror or exc}") from None
+    log.info("metrics on port %s at /metrics", settings.metrics_port)
+    return server
 
 
 async def _jobs_run(settings: Settings, *, name: str, at: str | None, dry_run: bool) -> int:

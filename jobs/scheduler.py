@@ -55,10 +55,14 @@ class Clockwork:
                 posts = await composer(self.deps, session, now=now)
                 new = await enqueue(session, posts)
                 await session.commit()
+        except Exception:
+            self.deps.metrics.tick(name, ok=False)
+            raise
         finally:
             self._ticks -= 1
             if self._ticks == 0:
                 self._idle.set()
+        self.deps.metrics.tick(name, ok=True, new=new)
         if new:
             log.info("tick %s at %s: %d new posts (%d composed)", name, now.isoformat(), new, len(posts))
             self.sender.wake()
@@ -115,7 +119,7 @@ def tick_seconds_from_env() -> float:
 def build_clockwork(deps: Deps, *, config: SenderConfig | None = None, jobs: dict[str, Composer] | None = None, tick_seconds: float | None = None) -> Clockwork:
     """The scheduler and sender for `salesbot run` and `salesbot clock`, configured from the environment."""
     config = config or SenderConfig.from_env()
-    sender = Sender(deps.db, make_sender_client(deps.settings, config), config=config, clock=deps.clock, i18n=deps.i18n, admins=deps.settings.admins)
+    sender = Sender(deps.db, make_sender_client(deps.settings, config), config=config, clock=deps.clock, i18n=deps.i18n, admins=deps.settings.admins, metrics=deps.metrics)
     if jobs is None:
         only = [n.strip() for n in os.environ.get(ONLY_ENV, "").split(",") if n.strip()]
         jobs = load_jobs(only or None)
