@@ -200,6 +200,7 @@ async def _serve_ops(settings: Settings, deps):
     try:
         await server.start()
     except OSError as exc:
+        await server.stop()
         raise ConfigError(f"SALESBOT_METRICS_PORT {settings.metrics_port} cannot be used: {exc.strerror or exc}") from None
     log.info("metrics on port %s at /metrics", settings.metrics_port)
     return server

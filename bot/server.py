@@ -35,6 +35,8 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
 METRICS_PATH = "/metrics"
+# The parsed request, kept on aiohttp's request for the count (typed keys since aiohttp 3.12).
+BOLT_REQUEST = web.RequestKey("bolt_request", AsyncBoltRequest) if hasattr(web, "RequestKey") else "salesbot.bolt_request"
 # A readiness probe that hangs is worse than one that says no.
 READY_TIMEOUT = 5.0
 # Slack's payloads are small; a larger body is not Slack and is refused before parsing.
@@ -136,32 +138,42 @@ def build_web_app(
     metrics = metrics if metrics is not None else Metrics()
 
     async def slack_events(request: web.Request) -> web.Response:
-        started = time.perf_counter()
-        kind, outcome, response = "unknown", None, None
+        raw = await request.read()
+        if not signature_ok(signing_secret, raw, request.headers.get("X-Slack-Request-Timestamp"), request.headers.get("X-Slack-Signature")):
+            return web.json_response({"error": "invalid request"}, status=401)
         try:
-            raw = await request.read()
-            if not signature_ok(signing_secret, raw, request.headers.get("X-Slack-Request-Timestamp"), request.headers.get("X-Slack-Signature")):
-                outcome, response = "unauthorized", web.json_response({"error": "invalid request"}, status=401)
-                return response
-            try:
-                text = raw.decode("utf-8")
-                req = bolt_request(text, scrub(parse_body(text, request.content_type)), request)
-            except (Malformed, UnicodeDecodeError, RecursionError) as exc:
-                log.warning("refused a signed request that is not Slack's: %s", exc)
-                outcome, response = "malformed", web.json_response({"error": "malformed request"}, status=400)
-                return response
-            kind = request_kind(req.body)
-            response = await to_aiohttp_response(await app.async_dispatch(req))
-            # The middleware names the requests it answered itself (a replay, the database down).
-            outcome = req.context.get("outcome")
+            text = raw.decode("utf-8")
+            req = bolt_request(text, scrub(parse_body(text, request.content_type)), request)
+        except (Malformed, UnicodeDecodeError, RecursionError) as exc:
+            log.warning("refused a signed request that is not Slack's: %s", exc)
+            return web.json_response({"error": "malformed request"}, status=400)
+        request[BOLT_REQUEST] = req
+        return await to_aiohttp_response(await app.async_dispatch(req))
+
+    @web.middleware
+    async def count_requests(request: web.Request, handler) -> web.StreamResponse:
+        """Count each Slack request by kind and outcome, and time its answer."""
+        if request.path != EVENTS_PATH:
+            return await handler(request)
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
             return response
+        except web.HTTPException as exc:  # a body over the limit, say
+            status = exc.status
+            raise
         finally:
+            req = request.get(BOLT_REQUEST)
+            kind = request_kind(req.body) if req is not None else "unknown"
+            # The middleware names the requests it answered itself (a replay, the database down).
+            outcome = req.context.get("outcome") if req is not None else None
             if outcome is None:
-                status = response.status if response is not None else 500
-                outcome = "ok" if status < 400 else "refused" if status < 500 else "error"
+                outcome = {401: "unauthorized", 400: "malformed" if req is None else "refused"}.get(status) or ("ok" if status < 400 else "refused" if status < 500 else "error")
             metrics.request(kind, outcome, time.perf_counter() - started)
 
-    web_app = web.Application(client_max_size=MAX_BODY)
+    web_app = web.Application(client_max_size=MAX_BODY, middlewares=[count_requests])
     web_app.add_routes([web.post(EVENTS_PATH, slack_events), *ops_routes(db, metrics, metrics_token=metrics_token)])
     return web_app
 

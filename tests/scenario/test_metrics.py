@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from urllib.parse import urlencode
 
 import aiohttp
@@ -210,6 +211,25 @@ async def test_the_clocks_metrics_port_serves_its_ticks(deps, db):
         async with aiohttp.ClientSession() as http:
             async with http.post(url(server, "/slack/events"), data=b"{}") as res:
                 assert res.status in (404, 405)  # no Slack endpoint on the clock's port
+    finally:
+        await server.stop()
+
+
+async def test_the_clock_serves_metrics_only_when_a_port_is_set(deps, db):
+    from bot.cli import _serve_ops
+    from bot.settings import ConfigError, load_settings
+
+    assert await _serve_ops(load_settings(DATABASE_URL=db.url), deps) is None
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"SALESBOT_METRICS_PORT {port} cannot be used"):
+            await _serve_ops(load_settings(DATABASE_URL=db.url, SALESBOT_METRICS_PORT=str(port)), deps)
+    server = await _serve_ops(load_settings(DATABASE_URL=db.url, SALESBOT_METRICS_PORT=str(port), SALESBOT_METRICS_TOKEN="tok"), deps)
+    try:
+        samples = await scrape(f"http://127.0.0.1:{port}/metrics", headers={"Authorization": "Bearer tok"})
+        assert value(samples, "salesbot_database_up") == 1
     finally:
         await server.stop()
 
