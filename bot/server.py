@@ -170,12 +170,21 @@ def build_web_app(
             # The middleware names the requests it answered itself (a replay, the database down).
             outcome = req.context.get("outcome") if req is not None else None
             if outcome is None:
-                outcome = {401: "unauthorized", 400: "malformed" if req is None else "refused"}.get(status) or ("ok" if status < 400 else "refused" if status < 500 else "error")
+                outcome = _outcome(status, parsed=req is not None)
             metrics.request(kind, outcome, time.perf_counter() - started)
 
     web_app = web.Application(client_max_size=MAX_BODY, middlewares=[count_requests])
     web_app.add_routes([web.post(EVENTS_PATH, slack_events), *ops_routes(db, metrics, metrics_token=metrics_token)])
     return web_app
+
+
+def _outcome(status: int, *, parsed: bool) -> str:
+    """A request's outcome from its HTTP status: ok, unauthorized, malformed, refused or error."""
+    if status == 401:
+        return "unauthorized"
+    if status == 400 and not parsed:
+        return "malformed"
+    return "ok" if status < 400 else "refused" if status < 500 else "error"
 
 
 def build_ops_app(db: Database, metrics: Metrics, *, metrics_token: str | None = None) -> web.Application:

@@ -90,6 +90,8 @@ async def test_requests_are_counted_by_kind_and_outcome_with_their_ack_time(driv
     await settle()
     assert (await driver.send_raw(body, headers)).status == 200
     assert (await driver.send_raw(body, {**headers, "X-Slack-Signature": "v0=forged"})).status == 401
+    junk = "{not json"
+    assert (await driver.send_raw(junk, driver.signed_headers(junk))).status == 400
     await settle()
 
     after = await scrape(url(bot, "/metrics"))
@@ -100,6 +102,7 @@ async def test_requests_are_counted_by_kind_and_outcome_with_their_ack_time(driv
     assert value(after, "salesbot_requests_total", kind="event", outcome="ok") >= 1
     assert value(after, "salesbot_requests_total", kind="command", outcome="repeat") == 1
     assert value(after, "salesbot_requests_total", kind="unknown", outcome="unauthorized") == 1
+    assert value(after, "salesbot_requests_total", kind="unknown", outcome="malformed") == 1
     # Every command answered is in the histogram, each well inside Slack's 3 s.
     assert value(after, "salesbot_ack_seconds_count", kind="command") == commands + 1
     assert value(after, "salesbot_ack_seconds_bucket", kind="command", le="3.0") == commands + 1
