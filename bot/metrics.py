@@ -61,6 +61,7 @@ class Metrics:
         self.budget_waits = Counter("salesbot_budget_waits", "Times the sender waited for send budget.", registry=r)
         self.budget_wait_seconds = Counter("salesbot_budget_wait_seconds", "Seconds the sender waited for send budget.", registry=r)
         self.ticks = Counter("salesbot_scheduler_ticks", "Scheduler ticks by job and outcome (ok, error).", ["job", "outcome"], registry=r)
+        self.ticking = Gauge("salesbot_scheduler_ticking", "1 while this process's scheduler ticks (with several clocks: the one holding the lock).", registry=r)
         self.enqueued = Counter("salesbot_scheduler_posts_enqueued", "New outbox rows the scheduler's ticks enqueued, by job.", ["job"], registry=r)
 
     def request(self, kind: str, outcome: str, seconds: float) -> None:

@@ -87,6 +87,7 @@ class Clockwork:
                 misfire_grace_time=None,
             )
         self.scheduler.start()
+        self.deps.metrics.ticking.set(1)
         self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
         if self.jobs:
             log.info("scheduler started: %s every %gs; outbox sender running", ", ".join(sorted(self.jobs)), self.tick_seconds)
@@ -101,6 +102,7 @@ class Clockwork:
             # leaves connections half-closed; ticks are short, so let them end.
             await self._idle.wait()
             self.scheduler.shutdown(wait=False)
+            self.deps.metrics.ticking.set(0)
         self.sender.stop()
         if self._sender_task is not None:
             await self._sender_task

@@ -211,6 +211,13 @@ async def test_the_clocks_metrics_port_serves_its_ticks(deps, db):
         assert value(samples, "salesbot_scheduler_ticks_total", job="quiet", outcome="ok") == 1
         assert value(samples, "salesbot_outbox_rows", status="pending") == 0
         assert await get_json(url(server, "/readyz")) == (200, {"ok": True})
+        assert value(samples, "salesbot_scheduler_ticking") == 0
+        clockwork.start()
+        try:
+            assert value(await scrape(url(server, "/metrics")), "salesbot_scheduler_ticking") == 1
+        finally:
+            await clockwork.stop()
+        assert value(await scrape(url(server, "/metrics")), "salesbot_scheduler_ticking") == 0
         async with aiohttp.ClientSession() as http:
             async with http.post(url(server, "/slack/events"), data=b"{}") as res:
                 assert res.status in (404, 405)  # no Slack endpoint on the clock's port
