@@ -3,7 +3,7 @@
 Each process (and each app a test builds) owns its own registry, passed down in Deps, so two
 apps in one process never count into each other. Counters move where things happen (the
 HTTP edge, the sender, the scheduler); the outbox's depth is read from the database at
-scrape time, in one GROUP BY over the (status, not_before) index.
+scrape time, in one GROUP BY over the rows still in play, a range of the (status, not_before) index.
 """
 
 from __future__ import annotations
@@ -18,6 +18,10 @@ from bot.db import Database
 from bot.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
+
+# The outbox's depth: rows waiting, in flight or held for review. Settled rows (sent, skipped)
+# are left out: they only grow until pruned, and counting them would scan the whole table.
+DEPTH_STATUSES = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.UNKNOWN, OutboxStatus.DEAD)
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # Slack gives up on an ack after 3 s: the buckets are finest below that.
@@ -55,7 +59,7 @@ class Metrics:
         r = self.registry
         self.requests = Counter("salesbot_requests", "Slack requests by kind and outcome.", ["kind", "outcome"], registry=r)
         self.ack_seconds = Histogram("salesbot_ack_seconds", "Seconds from a Slack request's arrival to its answer.", ["kind"], buckets=ACK_BUCKETS, registry=r)
-        self.outbox_rows = Gauge("salesbot_outbox_rows", "Outbox rows by status, read from the database at scrape time.", ["status"], registry=r)
+        self.outbox_rows = Gauge("salesbot_outbox_rows", "Outbox rows pending, sending, unknown or dead, read at scrape time.", ["status"], registry=r)
         self.database_up = Gauge("salesbot_database_up", "1 when the database answered the last scrape's query.", registry=r)
         self.sends = Counter("salesbot_sends", "Outbox send attempts by outcome (sent, 429, 5xx, no_connection, unknown, dead).", ["outcome"], registry=r)
         self.budget_waits = Counter("salesbot_budget_waits", "Times the sender waited for send budget.", registry=r)
@@ -88,14 +92,15 @@ class Metrics:
         """Read the outbox's depth by status; False (and no stale figures) when the database does not answer."""
         try:
             async with db.sessionmaker() as session:
-                rows = (await session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))).all()
+                q = select(OutboxMessage.status, func.count()).where(OutboxMessage.status.in_(DEPTH_STATUSES)).group_by(OutboxMessage.status)
+                rows = (await session.execute(q)).all()
         except Exception as exc:  # any driver error: the scrape still answers, with the database marked down
             log.warning("metrics: the outbox depth could not be read: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             self.outbox_rows.clear()
             self.database_up.set(0)
             return False
         counts = {OutboxStatus(status): n for status, n in rows}
-        for status in OutboxStatus:
+        for status in DEPTH_STATUSES:
             self.outbox_rows.labels(status.value).set(counts.get(status, 0))
         self.database_up.set(1)
         return True

@@ -138,7 +138,7 @@ async def test_ticks_sends_outcomes_budget_waits_and_outbox_depth(driver, slack,
     assert value(samples, "salesbot_sends_total", outcome="dead") == 0
     assert value(samples, "salesbot_budget_waits_total") >= 1
     assert value(samples, "salesbot_budget_wait_seconds_total") > 0
-    assert value(samples, "salesbot_outbox_rows", status="sent") == 3
+    assert ("salesbot_outbox_rows", (("status", "sent"),)) not in samples  # settled rows are not depth
     assert value(samples, "salesbot_outbox_rows", status="pending") == 0
     assert value(samples, "salesbot_database_up") == 1
 
