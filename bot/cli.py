@@ -141,7 +141,8 @@ async def _run(settings: Settings, *, scheduler: bool) -> int:
                 await handler.close_async()
                 await settle_listeners()
         else:
-            server = BotServer(build_web_app(app, db, signing_secret=settings.slack_signing_secret or ""), port=settings.port)
+            web_app = build_web_app(app, db, signing_secret=settings.slack_signing_secret or "", metrics=deps.metrics, metrics_token=settings.metrics_token)
+            server = BotServer(web_app, port=settings.port)
             await server.start()
             try:
                 await stop.wait()
@@ -200,8 +201,11 @@ async def _clock(settings: Settings) -> int:
 
     db = await open_database(settings)
     stop = _stop_on_signals()
+    ops = None
     try:
-        clockwork = _configured(build_clockwork, Deps(settings=settings, db=db))
+        deps = Deps(settings=settings, db=db)
+        clockwork = _configured(build_clockwork, deps)
+        ops = await _serve_ops(settings, deps)
         clockwork.start()
         try:
             await stop.wait()
@@ -210,10 +214,28 @@ async def _clock(settings: Settings) -> int:
             log.info("stopping: finishing the posts in flight, handing back the rest")
             await clockwork.stop()
     finally:
+        if ops is not None:
+            await ops.stop()
         await db.dispose()
         _default_signals()
     log.info("stopped")
     return 0
+
+
+async def _serve_ops(settings: Settings, deps):
+    """With SALESBOT_METRICS_PORT set, serve /metrics, /healthz and /readyz on it (the clock has no other HTTP server)."""
+    if not settings.metrics_port:
+        return None
+    from bot.server import BotServer, build_ops_app
+
+    server = BotServer(build_ops_app(deps.db, deps.metrics, metrics_token=settings.metrics_token), port=settings.metrics_port)
+    try:
+        await server.start()
+    except OSError as exc:
+        await server.stop()
+        raise ConfigError(f"SALESBOT_METRICS_PORT {settings.metrics_port} cannot be used: {exc.strerror or exc}") from None
+    log.info("metrics on port %s at /metrics", settings.metrics_port)
+    return server
 
 
 async def _jobs_run(settings: Settings, *, name: str, at: str | None, dry_run: bool) -> int:

@@ -8,15 +8,17 @@ from datetime import datetime
 
 from bot.db import Database
 from bot.i18n import I18n
+from bot.metrics import Metrics
 from bot.models import utcnow
 from bot.settings import Settings
 
 
 @dataclass
 class Deps:
-    """Settings, the database, the catalogs and the clock shared by listeners and jobs."""
+    """Settings, the database, the catalogs, the clock and the metrics shared by listeners and jobs."""
 
     settings: Settings
     db: Database
     i18n: I18n = field(default_factory=I18n)
     clock: Callable[[], datetime] = utcnow
+    metrics: Metrics = field(default_factory=Metrics)  # one registry per app or process

@@ -1,4 +1,4 @@
-"""The HTTP server: Slack's requests on POST /slack/events, health on GET /healthz.
+"""The HTTP server: Slack's requests on POST /slack/events; /healthz, /readyz and /metrics for operators.
 
 The edge checks what Bolt would otherwise trip over: the signature is verified on the raw
 bytes before anything is parsed (unsigned: 401), a signed body that is not what Slack sends
@@ -25,13 +25,20 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.db import Database
+from bot.db import Database, is_at_head
+from bot.metrics import CONTENT_TYPE, Metrics, request_kind
 from bot.unit import AFTER_ACK
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+READY_PATH = "/readyz"
+METRICS_PATH = "/metrics"
+# The parsed request, kept on aiohttp's request for the count (typed keys since aiohttp 3.12).
+BOLT_REQUEST = web.RequestKey("bolt_request", AsyncBoltRequest) if hasattr(web, "RequestKey") else "salesbot.bolt_request"
+# A readiness probe that hangs is worse than one that says no.
+READY_TIMEOUT = 5.0
 # Slack's payloads are small; a larger body is not Slack and is refused before parsing.
 MAX_BODY = 1024 * 1024
 # Slack refuses to sign for longer than this; older requests are replays.
@@ -94,8 +101,41 @@ def bolt_request(raw: str, body: dict[str, Any], request: web.Request) -> AsyncB
     return req
 
 
-def build_web_app(app: AsyncApp, db: Database, *, signing_secret: str) -> web.Application:
-    """The aiohttp application serving Bolt and the health check."""
+def ops_routes(db: Database, metrics: Metrics, *, metrics_token: str | None = None) -> list[web.RouteDef]:
+    """GET /healthz (the process and its database answer), /readyz (and migrations are at head), /metrics."""
+
+    async def healthz(_request: web.Request) -> web.Response:
+        ok = await db.ping()
+        return web.json_response({"ok": ok, "database": "up" if ok else "down"}, status=200 if ok else 503)
+
+    async def readyz(_request: web.Request) -> web.Response:
+        try:
+            at_head = await asyncio.wait_for(is_at_head(db), READY_TIMEOUT)
+        except Exception as exc:  # unreachable, refused, timed out: not ready, whatever the driver says
+            log.warning("not ready: the database does not answer: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            return web.json_response({"ok": False, "reason": "database unreachable"}, status=503)
+        if not at_head:
+            return web.json_response({"ok": False, "reason": "migrations not at head: run `salesbot db upgrade`"}, status=503)
+        return web.json_response({"ok": True}, status=200)
+
+    async def metrics_page(request: web.Request) -> web.Response:
+        if metrics_token:
+            given = request.headers.get("Authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {metrics_token}".encode()):
+                return web.json_response({"error": "unauthorized"}, status=401, headers={"WWW-Authenticate": "Bearer"})
+        return web.Response(body=await metrics.scrape(db), headers={"Content-Type": CONTENT_TYPE})
+
+    return [web.get(HEALTH_PATH, healthz), web.get(READY_PATH, readyz), web.get(METRICS_PATH, metrics_page)]
+
+
+def build_web_app(
+    app: AsyncApp, db: Database, *, signing_secret: str, metrics: Metrics | None = None, metrics_token: str | None = None
+) -> web.Application:
+    """The aiohttp application serving Bolt, the health and readiness checks and the metrics.
+
+    Pass the Deps' metrics, so the counters the listeners and jobs move are the ones served.
+    """
+    metrics = metrics if metrics is not None else Metrics()
 
     async def slack_events(request: web.Request) -> web.Response:
         raw = await request.read()
@@ -107,14 +147,50 @@ def build_web_app(app: AsyncApp, db: Database, *, signing_secret: str) -> web.Ap
         except (Malformed, UnicodeDecodeError, RecursionError) as exc:
             log.warning("refused a signed request that is not Slack's: %s", exc)
             return web.json_response({"error": "malformed request"}, status=400)
+        request[BOLT_REQUEST] = req
         return await to_aiohttp_response(await app.async_dispatch(req))
 
-    async def healthz(_request: web.Request) -> web.Response:
-        ok = await db.ping()
-        return web.json_response({"ok": ok, "database": "up" if ok else "down"}, status=200 if ok else 503)
+    @web.middleware
+    async def count_requests(request: web.Request, handler) -> web.StreamResponse:
+        """Count each Slack request by kind and outcome, and time its answer."""
+        if request.path != EVENTS_PATH:
+            return await handler(request)
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:  # a body over the limit, say
+            status = exc.status
+            raise
+        finally:
+            req = request.get(BOLT_REQUEST)
+            kind = request_kind(req.body) if req is not None else "unknown"
+            # The middleware names the requests it answered itself (a replay, the database down).
+            outcome = req.context.get("outcome") if req is not None else None
+            if outcome is None:
+                outcome = _outcome(status, parsed=req is not None)
+            metrics.request(kind, outcome, time.perf_counter() - started)
 
-    web_app = web.Application(client_max_size=MAX_BODY)
-    web_app.add_routes([web.post(EVENTS_PATH, slack_events), web.get(HEALTH_PATH, healthz)])
+    web_app = web.Application(client_max_size=MAX_BODY, middlewares=[count_requests])
+    web_app.add_routes([web.post(EVENTS_PATH, slack_events), *ops_routes(db, metrics, metrics_token=metrics_token)])
+    return web_app
+
+
+def _outcome(status: int, *, parsed: bool) -> str:
+    """A request's outcome from its HTTP status: ok, unauthorized, malformed, refused or error."""
+    if status == 401:
+        return "unauthorized"
+    if status == 400 and not parsed:
+        return "malformed"
+    return "ok" if status < 400 else "refused" if status < 500 else "error"
+
+
+def build_ops_app(db: Database, metrics: Metrics, *, metrics_token: str | None = None) -> web.Application:
+    """Health, readiness and metrics alone: what a clock process serves on SALESBOT_METRICS_PORT."""
+    web_app = web.Application()
+    web_app.add_routes(ops_routes(db, metrics, metrics_token=metrics_token))
     return web_app
 
 

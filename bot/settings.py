@@ -46,11 +46,18 @@ class Settings(BaseSettings):
     database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
     port: int = Field(default=3000, alias="PORT")
     admins_raw: str = Field(default="", alias="SALESBOT_ADMINS")
+    metrics_token: str | None = Field(default=None, alias="SALESBOT_METRICS_TOKEN")
+    metrics_port: int | None = Field(default=None, alias="SALESBOT_METRICS_PORT")
 
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, v: str) -> str:
         return normalize_database_url(v.strip() or DEFAULT_DATABASE_URL)
+
+    @field_validator("metrics_token", "metrics_port", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, v):
+        return None if isinstance(v, str) and not v.strip() else v
 
     @property
     def admins(self) -> frozenset[str]:

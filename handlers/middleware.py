@@ -68,6 +68,7 @@ def register(app: AsyncApp, deps) -> None:
         installed = context.authorize_result.team_id if context.authorize_result else None
         if installed and claimed != installed:
             log.warning("refused a request from workspace %s (installed: %s)", claimed, installed)
+            context["outcome"] = "other_workspace"  # counted under this outcome at the HTTP edge
             refusal = deps.i18n.get(None).t(OTHER_WORKSPACE)
             if "command" in body:
                 return BoltResponse(status=200, body={"response_type": "ephemeral", "text": refusal})
@@ -92,6 +93,7 @@ def register(app: AsyncApp, deps) -> None:
             # A lock held by a burst of saves is a busy moment, not an outage: a warning, not an error.
             level = logging.WARNING if "locked" in str(exc) else logging.ERROR
             log.log(level, "database unreachable, %s answered without it: %s", body.get("command") or body.get("type"), exc)
+            context["outcome"] = "database_down"
             if body.get("type") == "view_submission":
                 return await keep_form_open(client, deps.i18n, context, body)
             if body.get("type") != "event_callback":
@@ -99,6 +101,7 @@ def register(app: AsyncApp, deps) -> None:
             return neutral_answer(body)
         if not fresh:
             log.info("replayed or repeated delivery ignored (%s)", event_id or "signature")
+            context["outcome"] = "repeat"
             return BoltResponse(status=200, body="")
         await next()
 

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
 from bot.i18n import I18n
+from bot.metrics import Metrics
 from bot.models import Member, OutboxMessage, OutboxStatus, SalesTeam, utcnow
 from bot.settings import Settings
 from bot.text import SlackSafe, mention, truncate
@@ -212,10 +213,11 @@ class TokenBucket:
 class Budget:
     """Per-workspace and per-channel buckets of one sender process."""
 
-    def __init__(self, config: SenderConfig, *, timer: Timer = time.monotonic, sleep: Sleep = asyncio.sleep) -> None:
+    def __init__(self, config: SenderConfig, *, timer: Timer = time.monotonic, sleep: Sleep = asyncio.sleep, on_wait: Callable[[float], object] | None = None) -> None:
         self.config = config
         self.timer = timer
         self.sleep = sleep
+        self.on_wait = on_wait  # told how long each wait for budget will be (the metrics count them)
         self._workspaces: dict[int, TokenBucket] = {}
         self._channels: dict[tuple[int, str], TokenBucket] = {}
 
@@ -247,6 +249,8 @@ class Budget:
                     ch.spend()
                     ws.spend()
                     return
+                if self.on_wait is not None:
+                    self.on_wait(wait)
                 await self.sleep(wait)
 
     async def pace(self, workspace_id: int, channel: str) -> None:
@@ -303,8 +307,10 @@ class Sender:
         name: str | None = None,
         timer: Timer = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        metrics: Metrics | None = None,
     ) -> None:
         self.db = db
+        self.metrics = metrics if metrics is not None else Metrics()
         self.client = client
         self.config = config or SenderConfig()
         self.clock = clock  # the job clock: decides what is due and what has expired
@@ -312,7 +318,7 @@ class Sender:
         self.i18n = i18n or I18n()
         self.admins = frozenset(admins)
         self.name = (name or _process_name())[:48]
-        self.budget = Budget(self.config, timer=timer, sleep=sleep)
+        self.budget = Budget(self.config, timer=timer, sleep=sleep, on_wait=self.metrics.budget_wait)
         self._dm_channels: dict[tuple[int, str], str] = {}
         self._dm_locks: dict[tuple[int, str], asyncio.Lock] = {}
         self._wake = asyncio.Event()
@@ -475,6 +481,7 @@ class Sender:
 
     async def _unknown(self, row: OutboxMessage, error: str) -> None:
         log.error("outbox: outcome of %s is unknown (%s); held for review, not resent", row.key, error)
+        self.metrics.send("unknown")
         await self._update_claimed(row, status=OutboxStatus.UNKNOWN, last_error=truncate(error, 500))
 
     async def _failed(self, row: OutboxMessage, error: str, *, retryable: bool) -> None:
@@ -496,6 +503,7 @@ class Sender:
             )
             return
         log.error("outbox: %s is dead after %d attempts: %s", row.key, attempts, error)
+        self.metrics.send("dead")
         t = OutboxMessage
         async with self.db.sessionmaker() as session:
             res = await session.execute(
@@ -576,6 +584,7 @@ class Sender:
             return
         except aiohttp.ClientConnectorError as exc:
             # The connection was never made, so nothing was posted: safe to retry.
+            self.metrics.send("no_connection")
             await self._failed(row, f"no connection: {exc}", retryable=True)
             return
         except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
@@ -585,6 +594,7 @@ class Sender:
         ts = resp.get("ts")
         if not await self._update_claimed(row, status=OutboxStatus.SENT, message_ts=ts, sent_at=utcnow(), last_error=None):
             return
+        self.metrics.send("sent")
         if payload["files"]:
             await self._upload_files(row, channel, ts, payload["files"])
 
@@ -605,12 +615,14 @@ class Sender:
         code = exc.response.get("error") if hasattr(exc.response, "get") else None
         if status == 429:
             wait = _retry_after(exc)
+            self.metrics.send("429")
             # Slack's answer is for the whole workspace: every post there waits, none is failed.
             self.budget.workspace(row.workspace_id).pause(wait)
             log.info("outbox: rate limited on %s; waiting %.0fs", row.key, wait)
             await self._release(row, not_before=row.not_before, error="ratelimited")
             return
         if status >= 500:
+            self.metrics.send("5xx")
             await self._failed(row, f"HTTP {status}: {code}", retryable=True)
             return
         # Slack refused the post itself (channel_not_found, not_in_channel, invalid_blocks…):

@@ -65,10 +65,14 @@ class Clockwork:
                 posts = await composer(self.deps, session, now=now)
                 new = await enqueue(session, posts)
                 await session.commit()
+        except Exception:
+            self.deps.metrics.tick(name, ok=False)
+            raise
         finally:
             self._ticks -= 1
             if self._ticks == 0:
                 self._idle.set()
+        self.deps.metrics.tick(name, ok=True, new=new)
         if new:
             log.info("tick %s at %s: %d new posts (%d composed)", name, now.isoformat(), new, len(posts))
             self.sender.wake()
@@ -96,6 +100,7 @@ class Clockwork:
         self.scheduler.start(paused=self.lock is not None)
         if self.lock is not None:
             self._lock_task = asyncio.create_task(self.lock.run(), name="tick-lock")
+        self.deps.metrics.ticking.set(1 if self.lock is None else 0)
         self._sender_task = asyncio.create_task(self.sender.run(), name="outbox-sender")
         if self.jobs:
             log.info("scheduler started: %s every %gs; outbox sender running", ", ".join(sorted(self.jobs)), self.tick_seconds)
@@ -106,6 +111,7 @@ class Clockwork:
         """Tick from now on when the lock was taken; pause when it was lost."""
         if not self.scheduler.running:
             return
+        self.deps.metrics.ticking.set(1 if held else 0)
         if held:
             now = datetime.now(timezone.utc)
             for job in self.scheduler.get_jobs():
@@ -122,6 +128,7 @@ class Clockwork:
             # leaves connections half-closed; ticks are short, so let them end.
             await self._idle.wait()
             self.scheduler.shutdown(wait=False)
+            self.deps.metrics.ticking.set(0)
         if self._lock_task is not None:
             self._lock_task.cancel()
             await asyncio.gather(self._lock_task, return_exceptions=True)
@@ -152,7 +159,7 @@ def tick_seconds_from_env() -> float:
 def build_clockwork(deps: Deps, *, config: SenderConfig | None = None, jobs: dict[str, Composer] | None = None, tick_seconds: float | None = None) -> Clockwork:
     """The scheduler and sender for `salesbot run` and `salesbot clock`, configured from the environment."""
     config = config or SenderConfig.from_env()
-    sender = Sender(deps.db, make_sender_client(deps.settings, config), config=config, clock=deps.clock, i18n=deps.i18n, admins=deps.settings.admins)
+    sender = Sender(deps.db, make_sender_client(deps.settings, config), config=config, clock=deps.clock, i18n=deps.i18n, admins=deps.settings.admins, metrics=deps.metrics)
     if jobs is None:
         only = [n.strip() for n in os.environ.get(ONLY_ENV, "").split(",") if n.strip()]
         jobs = load_jobs(only or None)
