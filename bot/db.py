@@ -19,10 +19,10 @@ from bot.settings import ConfigError, Settings
 log = logging.getLogger(__name__)
 
 
-def make_engine(url: str, **kw) -> AsyncEngine:
-    """Create the async engine; SQLite gets WAL, a busy timeout and foreign keys."""
+def make_engine(url: str, *, busy_ms: int = 30000, **kw) -> AsyncEngine:
+    """Create the async engine; SQLite gets WAL, a busy timeout (`busy_ms`) and foreign keys."""
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kw)
+        engine = create_async_engine(url, connect_args={"timeout": busy_ms / 1000}, **kw)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
@@ -30,7 +30,7 @@ def make_engine(url: str, **kw) -> AsyncEngine:
             # WAL lets readers run beside the writer; busy_timeout waits instead of failing
             # when the scheduler and a request write at the same moment.
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
@@ -88,10 +88,26 @@ async def get_or_create(session: Any, model: Any, *, keys: Mapping[str, Any], va
 class Database:
     """The engine and session factory, built once and passed down."""
 
+    # The request edge must answer within Slack's 3 s: on SQLite its short writes wait this long
+    # for a lock at most, on connections of their own (a pooled connection must never carry a
+    # shorter timeout into ordinary work).
+    EDGE_BUSY_MS = 1000
+
     def __init__(self, url: str, **engine_kw) -> None:
         self.url = url
         self.engine = make_engine(url, **engine_kw)
         self.sessionmaker = make_sessionmaker(self.engine)
+        self._edge_engine: AsyncEngine | None = None
+        self._edge_sessionmaker: async_sessionmaker[AsyncSession] | None = None
+
+    def edge_sessionmaker(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for the request edge's own bookkeeping: on SQLite they give up on a lock after EDGE_BUSY_MS."""
+        if not self.url.startswith("sqlite"):
+            return self.sessionmaker
+        if self._edge_sessionmaker is None:
+            self._edge_engine = make_engine(self.url, busy_ms=self.EDGE_BUSY_MS)
+            self._edge_sessionmaker = make_sessionmaker(self._edge_engine)
+        return self._edge_sessionmaker
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -122,6 +138,8 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+        if self._edge_engine is not None:
+            await self._edge_engine.dispose()
 
 
 def alembic_config(connection=None) -> Config:

@@ -52,11 +52,15 @@ class Clockwork:
             self.lock = TickLock(deps.db, name=sender.name, on_change=self._lock_changed, retry_seconds=lock_retry_seconds or retry_seconds_from_env())
         self._lock_task: asyncio.Task | None = None
 
+    async def _scheduled_tick(self, name: str) -> int:
+        """The scheduler's tick: only while this process holds the tick lock (where there is one)."""
+        if self.lock is not None and not self.lock.held:
+            return 0  # the lock was lost since this run was scheduled
+        return await self.tick(name)
+
     async def tick(self, name: str) -> int:
         """Compose one job at the clock's now and enqueue its posts; returns how many were new."""
         composer = self.jobs[name]
-        if self.lock is not None and not self.lock.held:
-            return 0  # the lock was lost since this run was scheduled
         now = self.deps.clock()
         self._ticks += 1
         self._idle.clear()
@@ -86,7 +90,7 @@ class Clockwork:
             logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
         for name in sorted(self.jobs):
             self.scheduler.add_job(
-                self.tick,
+                self._scheduled_tick,
                 "interval",
                 seconds=self.tick_seconds,
                 args=[name],
