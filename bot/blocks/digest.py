@@ -94,7 +94,7 @@ def build_digest_message(d: Digest, loc: Localizer) -> tuple[str, list[dict]]:
         tail.append(section(loc.render("digest_suggestions.j2", items=shown, more=len(d.suggestions) - len(shown))))
     tail.append(divider())
     tail.append(section(loc.render("digest_agenda.j2", lines=agenda_lines(d, loc))))
-    tail.append(context(loc.md("digest.footer", stale_days=loc.number(d.schedule.stale_days))))
+    tail.append(context(loc.mdn("digest.footer", d.schedule.stale_days)))
 
     # The table takes whatever the message's budget leaves (blocks and bytes): a title, its sections, and one "…and N more" line.
     budget = Budget.message()
