@@ -139,8 +139,8 @@ async def deps(db, slack, clock):
 
 @pytest.fixture
 async def bot(deps, db):
-    """The bot's real HTTP server on a free loopback port."""
-    server = BotServer(build_web_app(build_app(deps), db, signing_secret=SIGNING_SECRET), host="127.0.0.1", port=0)
+    """The bot's real HTTP server on a free loopback port, counting into the same metrics as its listeners and jobs."""
+    server = BotServer(build_web_app(build_app(deps), db, signing_secret=SIGNING_SECRET, metrics=deps.metrics), host="127.0.0.1", port=0)
     await server.start()
     try:
         yield server

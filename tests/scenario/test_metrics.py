@@ -27,18 +27,6 @@ from tests.scenario.helpers import assign, dm_cards, east_team
 FAST = SenderConfig(per_channel_per_sec=20, workspace_per_min=60000, workspace_burst=50, backoff_base=0.05, poll_seconds=0.05)
 
 
-@pytest.fixture
-async def bot(deps, db):
-    """The bot's server serving the same metrics the listeners and jobs count into."""
-    server = BotServer(build_web_app(build_app(deps), db, signing_secret=SIGNING_SECRET, metrics=deps.metrics), host="127.0.0.1", port=0)
-    await server.start()
-    try:
-        yield server
-    finally:
-        await settle()
-        await server.stop()
-
-
 def running(deps: Deps) -> Deps:
     """The same dependencies and metrics on the real clock, so a retry's backoff comes due."""
     return Deps(settings=deps.settings, db=deps.db, i18n=deps.i18n, metrics=deps.metrics)
