@@ -93,6 +93,7 @@ class TaskStatus(str, enum.Enum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"
     DONE = "done"
+    CANCELLED = "cancelled"  # dropped by a manager: in no open list and in neither side of the completion rate
 
 
 class TaskEventKind(str, enum.Enum):
@@ -102,6 +103,9 @@ class TaskEventKind(str, enum.Enum):
     STARTED = "started"
     DONE = "done"
     NOTE = "note"
+    EDITED = "edited"  # one field changed; the note holds "field: old -> new"
+    CANCELLED = "cancelled"
+    REOPENED = "reopened"
 
 
 def _enum_col(enum_cls, **kw):
@@ -467,6 +471,7 @@ class OutboxStatus(str, enum.Enum):
     UNKNOWN = "unknown"  # the request may have reached Slack: held for review, never resent blindly
     DEAD = "dead"
     SKIPPED = "skipped"
+    CANCELLED = "cancelled"  # the workspace uninstalled the app before it was sent
 
 
 class OutboxMessage(SQLModel, table=True):
