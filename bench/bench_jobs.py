@@ -179,9 +179,10 @@ async def seed_digest(db: Database, reps: int, deals: int, rng: random.Random) -
 
 async def bench(scale: float, url: str | None, workdir: Path) -> None:
     from jobs.daily import compose
-    from bot.blocks.digest import build_digest_message, chart_inputs, chart_texts
-    from bot.charts import render_digest_chart
-    from bot.services.digest import WEEKLY, build_digest
+    from bot.blocks.digest import build_digest_message
+    from bot.blocks.pictures import digest_pictures
+    from bot.charts import FunnelChart, funnel
+    from bot.services.digest import WEEKLY, build_digest, picture_figures
 
     rng = random.Random(7)
     reps, tasks_per_rep = int(10_000 * scale), 20
@@ -207,26 +208,20 @@ async def bench(scale: float, url: str | None, workdir: Path) -> None:
     async with db.sessionmaker() as session:
         team = await session.get(SalesTeam, team_id)
         loc = Deps.i18n.get("en-US")
-        render_digest_chart([("warm", "U", None)], [("lead", 1)], chart_texts_stub())  # import matplotlib and its fonts once
+        funnel(FunnelChart("warm", [("lead", 1)]))  # import matplotlib and load its font once
         counter.n = 0
         t0 = time.perf_counter()
         digest = await build_digest(session, team=team, kind=WEEKLY, day=TODAY, now=NOW)
+        pictures = await picture_figures(session, team=team, as_of=digest.period.end - timedelta(days=1))
         t_data = time.perf_counter() - t0
         queries = counter.n
         text_, blocks = build_digest_message(digest, loc)
         t_blocks = time.perf_counter() - t0
-        reps_, funnel = chart_inputs(digest, loc)
-        png = render_digest_chart(reps_, funnel, chart_texts(digest, loc))
+        files = digest_pictures(digest, pictures, loc)
         t_all = time.perf_counter() - t0
     print(f"   weekly: digest of {len(digest.reps)} reps: figures {t_data:.2f} s ({queries} SQL statements), message {t_blocks - t_data:.2f} s "
-          f"({len(blocks)} blocks), chart {t_all - t_blocks:.2f} s ({len(png) // 1024} kB PNG); total {t_all:.2f} s; peak RSS {peak_mb():.0f} MB")
+          f"({len(blocks)} blocks), 3 pictures {t_all - t_blocks:.2f} s ({sum(len(f['content']) for f in files) // 1024} kB PNG); total {t_all:.2f} s; peak RSS {peak_mb():.0f} MB")
     await db.dispose()
-
-
-def chart_texts_stub():
-    from bot.charts import ChartTexts
-
-    return ChartTexts("a", "b", "c", "(+%(n)s)", "none")
 
 
 def main() -> int:

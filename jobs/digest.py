@@ -1,4 +1,4 @@
-"""The "weekly" and "monthly" jobs: each team's meeting digest, with its chart in the thread.
+"""The "weekly" and "monthly" jobs: each team's meeting digest, with its three pictures in the thread.
 
 Weekly: on the team's digest weekday at the digest time (team zone), key
 `weekly:<team>:<ISO week of the digest day>`. Monthly: on the team's first working day of the
@@ -15,16 +15,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.blocks.digest import build_digest_message, chart_inputs, chart_texts
-from bot.charts import can_draw, render_digest_chart
+from bot.blocks.digest import build_digest_message
+from bot.blocks.pictures import digest_pictures
 from bot.models import OutboxMessage
-from bot.services.digest import MONTHLY, WEEKLY, build_digest, digest_due, digest_key, digest_teams, digest_window
+from bot.services.digest import MONTHLY, WEEKLY, build_digest, digest_due, digest_key, digest_teams, digest_window, picture_figures
 from bot.services.roster import managers_of
 from bot.services.team_settings import TeamSchedule
 from jobs.base import Post
 
 log = logging.getLogger(__name__)
-CHART_TITLE_KEYS = {WEEKLY: "digest.chart.file.weekly", MONTHLY: "digest.chart.file.monthly"}
 
 
 async def _queued(session: AsyncSession, kind: str, keys: list[str], now: datetime) -> set[str]:
@@ -34,15 +33,6 @@ async def _queued(session: AsyncSession, kind: str, keys: list[str], now: dateti
     q = select(OutboxMessage.key).where(OutboxMessage.job == kind, OutboxMessage.not_before > now - timedelta(days=2))
     existing = set((await session.execute(q)).scalars())
     return {k for k in keys if k in existing or any(e.startswith(k + ":") for e in existing)}
-
-
-def _chart(digest, loc, en_loc) -> dict:
-    """The chart file for the post's thread, in the reader's language when the fonts can draw it."""
-    words = loc if can_draw(loc.language) else en_loc
-    reps, funnel = chart_inputs(digest, words)
-    png = render_digest_chart(reps, funnel, chart_texts(digest, words))
-    name = f"digest-{digest.team.id}-{digest.period.label}.png"
-    return {"filename": name, "title": loc.t(CHART_TITLE_KEYS[digest.kind], period=loc.period(digest.period)), "content": png}
 
 
 async def compose_digest(deps, session: AsyncSession, *, now: datetime, kind: str) -> list[Post]:
@@ -58,7 +48,6 @@ async def compose_digest(deps, session: AsyncSession, *, now: datetime, kind: st
     managers: dict[int, list] = {}
     for m in await managers_of(session, workspace_id=None, team_ids=[team.id for team, *_ in due]):
         managers.setdefault(m.team_id, []).append(m)
-    en = deps.i18n.get("en-US")
     posts: list[Post] = []
     for team, schedule, day, key in due:
         team_managers = managers.get(team.id, [])
@@ -71,16 +60,17 @@ async def compose_digest(deps, session: AsyncSession, *, now: datetime, kind: st
             log.warning("%s digest of team %s: no channel and no manager to send it to", kind, team.id)
             continue
         digest = await build_digest(session, team=team, kind=kind, day=day, now=now)
+        pictures = await picture_figures(session, team=team, as_of=digest.period.end - timedelta(days=1))
         start, end = digest_window(schedule, day)
-        charts: dict[str, dict] = {}
+        charts: dict[str, list[dict]] = {}
         for channel, post_key, locale in targets:
             loc = deps.i18n.get(locale)
             text, blocks = build_digest_message(digest, loc)
             if loc.language not in charts:
-                charts[loc.language] = _chart(digest, loc, en)
+                charts[loc.language] = digest_pictures(digest, pictures, loc)
             posts.append(Post(
                 workspace_id=team.workspace_id, key=post_key, job=kind, channel=channel, text=text, blocks=blocks,
-                not_before=start, expires_at=end, files=[charts[loc.language]],
+                not_before=start, expires_at=end, files=charts[loc.language],
             ))
     return posts
 

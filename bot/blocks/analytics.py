@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from decimal import ROUND_HALF_UP, Decimal
 
-from bot.blocks.kit import MESSAGE_MAX_BLOCKS, context, divider, fallback_text, header, section
+from bot.blocks import ids
+from bot.blocks.kit import MESSAGE_MAX_BLOCKS, actions, button, context, divider, fallback_text, header, section
 from bot.i18n import Localizer
 from bot.services.analytics import KpiReport, PipelineReport
 from bot.text import SlackSafe, mention
@@ -48,7 +50,8 @@ def build_pipeline(report: PipelineReport, loc: Localizer) -> tuple[str, list[di
     else:
         blocks.append(section(loc.md("kpi.pipeline.stale_none")))
     blocks.append(context(loc.md("kpi.pipeline.footnote")))
-    return fallback_text(title), blocks[:MESSAGE_MAX_BLOCKS]
+    chart = actions([button(loc.t("chart.button"), ids.CHART_PIPELINE, chart_value(report.team.name, report.period.label, None))])
+    return fallback_text(title), blocks[: MESSAGE_MAX_BLOCKS - 1] + [chart]
 
 
 def _verdict(loc: Localizer, met: bool | None) -> SlackSafe:
@@ -88,5 +91,21 @@ def build_kpi(report: KpiReport, loc: Localizer) -> tuple[str, list[dict]]:
         loc.md("kpi.cost", cost=money(r.cost), ratio=pct(r.cost_ratio)),
         loc.mdn("kpi.completion", r.tasks_due, value=pct(r.completion), done=loc.number(r.tasks_on_time)),
     ]
-    blocks = [header(title), context(*subtitle)] + [section(SlackSafe(x)) for x in lines] + [context(loc.md("kpi.footnote"))]
+    rep = r.member.slack_user_id if r.member is not None else None
+    chart = actions([button(loc.t("chart.button"), ids.CHART_KPI, chart_value(r.team.name, r.period.label, rep))])
+    blocks = [header(title), context(*subtitle)] + [section(SlackSafe(x)) for x in lines] + [context(loc.md("kpi.footnote")), chart]
     return fallback_text(title), blocks
+
+
+def chart_value(team: str, period: str, rep: str | None) -> str:
+    """What a report's Chart button carries: the team, the period and the rep the report was about."""
+    return json.dumps({"team": team, "period": period, "rep": rep}, ensure_ascii=False)
+
+
+def read_chart_value(value: str) -> tuple[str | None, str | None, str | None]:
+    """(team name, period label, rep user id) from a Chart button's value; Nones when it does not parse."""
+    try:
+        data = json.loads(value)
+        return data.get("team"), data.get("period"), data.get("rep")
+    except (ValueError, AttributeError):
+        return None, None, None

@@ -11,7 +11,6 @@ from fractions import Fraction
 
 from bot.blocks.kit import MESSAGE_MAX_BLOCKS, SECTION_TEXT_MAX, Budget, context, divider, fallback_text, header, section
 from bot.blocks.priorities import PACE_KEYS, fraction_decimal
-from bot.charts import ChartTexts
 from bot.i18n import Localizer
 from bot.services.digest import LIST_MAX, WEEKLY, Digest, RepRow
 from bot.text import SlackSafe, escape, fit, mention
@@ -147,22 +146,4 @@ def agenda_lines(d: Digest, loc: Localizer) -> list[SlackSafe]:
     return out
 
 
-def chart_texts(d: Digest, loc: Localizer) -> ChartTexts:
-    """The chart's words in the reader's language."""
-    return ChartTexts(
-        attainment_title=loc.t("digest.chart.attainment", period=loc.period(d.month_label)),
-        funnel_title=loc.t("digest.chart.funnel"),
-        target_line=loc.t("digest.chart.target"),
-        more=loc.t("digest.chart.more"),
-        none=loc.t("digest.chart.none"),
-    )
-
-
-def chart_inputs(d: Digest, loc: Localizer) -> tuple[list[tuple[str, str, Decimal | None]], list[tuple[str, int]]]:
-    """What the chart draws: each rep's month attainment and the open deals per stage."""
-    reps = [(r.member.name or r.member.slack_user_id, r.member.slack_user_id, fraction_decimal(r.month.attainment) if r.month else None) for r in d.reps]
-    funnel = [(loc.t(f"stage.{s.value}"), n) for s, n, _ in d.funnel]
-    return reps, funnel
-
-
-__all__ = ["RepRow", "agenda_lines", "build_digest_message", "chart_inputs", "chart_texts", "rep_table_lines"]
+__all__ = ["RepRow", "agenda_lines", "build_digest_message", "rep_table_lines"]

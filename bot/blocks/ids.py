@@ -97,6 +97,8 @@ LOG_NOTE = "log_note"
 # Pipeline and KPI reports
 CMD_PIPELINE = "/pipeline"
 CMD_KPI = "/kpi"
+CHART_KPI = "kpi_chart"  # the reports' Chart buttons: the value says which report to draw
+CHART_PIPELINE = "pipeline_chart"
 
 # Targets
 CMD_TARGET = "/target"

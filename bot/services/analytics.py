@@ -8,19 +8,19 @@ the period and checks permissions before anything is read.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Member, SalesTeam, Stage
+from bot.models import Member, Role, SalesTeam, Stage
 from bot.periods import MONTH, QUARTER, Period, parse_period, period_containing
 from bot.services.actors import Actor, safe_zone
 from bot.services.errors import NotFound, NotOnRoster, PermissionDenied, ServiceError
 from bot.services.figures import (
-    REP, STAGE_RANK, TOTAL, Figures, StageLine, StaleDeal, effective_communications, open_funnel, period_figures, stage_flow, stage_lines,
-    stale_deals, target_amounts,
+    REP, STAGE_RANK, TOTAL, Figures, QuarterWeeks, RepKey, RepMonthFigures, StageLine, StaleDeal, effective_communications, open_funnel,
+    period_figures, quarter_by_week, rep_months, stage_flow, stage_lines, stale_deals, target_amounts,
 )
 from bot.services.team_settings import TeamSchedule
 
@@ -218,4 +218,27 @@ async def kpi_report(
     return KpiReport(team=team, member=member, period=period, currency=actor.workspace.currency, sales_target=target, **values.values())
 
 
-__all__ = ["KpiReport", "PeriodError", "PipelineReport", "kpi_report", "pipeline_report", "resolve_period", "resolve_team"]
+@dataclass
+class KpiPictures:
+    """What `/kpi`'s Chart draws: won per week of the quarter, and for a team each rep's month so far."""
+
+    as_of: date  # the report period's last day, or today while the period runs
+    quarter: QuarterWeeks
+    reps: list[RepMonthFigures] = field(default_factory=list)
+
+
+async def kpi_pictures(session: AsyncSession, *, report: KpiReport, now: datetime) -> KpiPictures:
+    """The figures of `/kpi`'s pictures for the report's team or rep (the report was permission-checked): four statements."""
+    today = now.astimezone(safe_zone(report.team.timezone)).date()
+    as_of = min(today, report.period.end - timedelta(days=1))
+    rep = RepKey(report.member.id, report.member.slack_user_id, report.team) if report.member is not None else None
+    quarter = await quarter_by_week(session, team=report.team, as_of=as_of, rep=rep)
+    reps: list[RepMonthFigures] = []
+    if report.member is None:
+        q = select(Member).where(Member.workspace_id == report.team.workspace_id, Member.team_id == report.team.id, Member.role == Role.REP)
+        members = list((await session.execute(q.order_by(Member.name, Member.slack_user_id))).scalars())
+        reps = await rep_months(session, team=report.team, members=members, as_of=as_of)
+    return KpiPictures(as_of=as_of, quarter=quarter, reps=reps)
+
+
+__all__ = ["KpiPictures", "kpi_pictures", "KpiReport", "PeriodError", "PipelineReport", "kpi_report", "pipeline_report", "resolve_period", "resolve_team"]

@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.models import Customer, Member, Role, SalesTeam, Stage, Suggestion, Survey, Workspace
 from bot.periods import MONTH, WEEK, Period, period_containing
 from bot.services.figures import (
-    REP, TOTAL, Figures, StaleDeal, month_line, open_funnel, period_figures, pipeline_movement, stage_lines, stale_deals,
-    target_amounts, task_workload,
+    REP, TOTAL, Figures, QuarterWeeks, RepKey, StageLine, StaleDeal, month_line, open_funnel, period_figures, pipeline_movement,
+    quarter_by_week, stage_flow, stage_lines, stale_deals, target_amounts, task_workload,
 )
 from bot.services.suggestions import new_suggestions
 from bot.services.targets import TargetLine
@@ -47,6 +47,7 @@ class RepRow(Figures):
     month: TargetLine | None = None  # the month so far against the rep's own month target, when one exists
     tasks_done: int = 0  # tasks completed in the period, whenever due
     tasks_overdue: int = 0  # open tasks past due on the digest day
+    month_won: int = 0  # won in the month so far, target or not (the pictures show it when no rep has a target)
 
     @property
     def behind(self) -> bool:
@@ -257,6 +258,7 @@ async def build_digest(session: AsyncSession, *, team: SalesTeam, kind: str, day
         reps.append(RepRow(
             member=m, **figures.rep(m.id).values(), tasks_done=workload.get(m.id, (0, 0))[0], tasks_overdue=workload.get(m.id, (0, 0))[1],
             month=month_line(rep_target, figures.month_won.get(m.id, 0), last_day) if rep_target else None,
+            month_won=figures.month_won.get(m.id, 0),
         ))
     d.reps = sorted(reps, key=lambda r: (-r.sales, r.member.name or r.member.slack_user_id))
 
@@ -293,6 +295,23 @@ async def build_digest(session: AsyncSession, *, team: SalesTeam, kind: str, day
         names = dict((await session.execute(select(Member.id, Member.slack_user_id).where(Member.id.in_(authors)))).all())
     d.suggestions = [(s, names.get(s.author_id)) for s in suggestions]
     return d
+
+
+@dataclass
+class PictureFigures:
+    """What the digest's pictures draw beyond the digest's own figures: the quarter of its last reported day."""
+
+    as_of: date  # the last day the digest reports
+    quarter: QuarterWeeks  # won per week against the quarter's target
+    flow: list[StageLine]  # deals that entered each stage in the quarter, and their conversion
+
+
+async def picture_figures(session: AsyncSession, *, team: SalesTeam, as_of: date, rep: RepKey | None = None) -> PictureFigures:
+    """The quarter holding the local date `as_of`: won per week with its target, and the stage flow (four statements)."""
+    quarter = await quarter_by_week(session, team=team, as_of=as_of, rep=rep)
+    lines = stage_lines()
+    await stage_flow(session, team=team, period=quarter.quarter, lines=lines)
+    return PictureFigures(as_of=as_of, quarter=quarter, flow=lines)
 
 
 async def digest_teams(session: AsyncSession) -> list[SalesTeam]:

@@ -36,7 +36,7 @@ from bot.models import (
     Activity, Customer, Deal, DealStageChange, DealStatus, Expense, Member, SalesTeam, Stage, Survey, Target, Task, TaskAssignee,
     TaskStatus, UTCDateTime,
 )
-from bot.periods import MONTH, Period, period_containing
+from bot.periods import MONTH, QUARTER, WEEK, Period, period_containing
 from bot.services.actors import safe_zone
 from bot.services.targets import TargetLine
 
@@ -397,6 +397,96 @@ async def rep_month_lines(session: AsyncSession, *, reps: Iterable[RepKey], as_o
     }
 
 
+@dataclass(frozen=True)
+class WeekWon:
+    """One week of a quarter (clipped to the quarter) and what was won in it; `won` is None for weeks still ahead."""
+
+    start: date
+    end: date  # exclusive
+    won: int | None
+
+
+@dataclass(frozen=True)
+class QuarterWeeks:
+    """Won per week of a quarter against the quarter's target, for the chart of the meeting and of `/kpi`."""
+
+    quarter: Period
+    as_of: date
+    weeks: list[WeekWon]
+    target: int | None  # the quarter's line (the team's total, or the rep's own); None when none was set
+
+    @property
+    def won(self) -> int:
+        """Won in the quarter so far."""
+        return sum(w.won or 0 for w in self.weeks)
+
+    def pace(self) -> list[int]:
+        """The target's straight pace line: how much should be won by the end of each week (empty without a target)."""
+        if not self.target:
+            return []
+        days = self.quarter.days
+        return [self.target * (w.end - self.quarter.start).days // days for w in self.weeks]
+
+
+def quarter_weeks_of(quarter: Period) -> list[tuple[date, date]]:
+    """The quarter's weeks as (first day, day after), clipped to the quarter at both ends."""
+    return [(max(w.start, quarter.start), min(w.end, quarter.end)) for w in quarter.sub_periods(WEEK)]
+
+
+async def quarter_by_week(session: AsyncSession, *, team: SalesTeam, as_of: date, rep: RepKey | None = None) -> QuarterWeeks:
+    """The team's (or one rep's) won amount per week of the quarter holding the local date `as_of`, through that day,
+    and the quarter's target: two statements.
+
+    The target is the quarter's own line when the split made one, else the sum of its months' lines.
+    """
+    zone = safe_zone(team.timezone)
+    quarter = period_containing(QUARTER, as_of)
+    spans = quarter_weeks_of(quarter)
+    windows = {
+        f"w{i}": (_local_midnight(a, zone), _local_midnight(min(b, as_of + timedelta(days=1)), zone))
+        for i, (a, b) in enumerate(spans) if a <= as_of
+    }
+    won: dict[str, int] = dict.fromkeys(windows, 0)
+    if windows:
+        owners = {rep.member_id} if rep is not None else None
+        sums = await _deal_sums(session, windows={team.id: windows}, zones={team.id: team.timezone}, workspace_ids={team.workspace_id},
+                                owner_ids=owners, detail=False)
+        for v in sums.values():
+            for name in windows:
+                won[name] += v[name]
+    months = quarter.sub_periods(MONTH)
+    lines = await target_amounts(session, team_ids={team.id}, labels={quarter.label, *(m.label for m in months)})
+    dimension, key = (REP, rep.user_id) if rep is not None else (TOTAL, "")
+    target = lines.get((team.id, quarter.label, dimension, key))
+    if not target:
+        target = sum(lines.get((team.id, m.label, dimension, key), 0) for m in months) or None
+    weeks = [WeekWon(a, b, won.get(f"w{i}")) for i, (a, b) in enumerate(spans)]
+    return QuarterWeeks(quarter=quarter, as_of=as_of, weeks=weeks, target=target)
+
+
+@dataclass(frozen=True)
+class RepMonthFigures:
+    """A rep's month so far: what they won, and their own month line when they have a target."""
+
+    member: Member
+    won: int
+    line: TargetLine | None
+
+
+async def rep_months(session: AsyncSession, *, team: SalesTeam, members: list[Member], as_of: date) -> list[RepMonthFigures]:
+    """Each member's month so far (from the month's first day through the local date `as_of`): two statements."""
+    month, *window = month_so_far(as_of, safe_zone(team.timezone))
+    sums = await _deal_sums(session, windows={team.id: {"month": tuple(window)}}, zones={team.id: team.timezone},
+                            workspace_ids={team.workspace_id}, owner_ids=None, detail=False)
+    targets = await target_amounts(session, team_ids={team.id}, labels={month.label})
+    out = []
+    for m in members:
+        won = sums.get((team.id, m.id), {}).get("month", 0)
+        target = targets.get((team.id, month.label, REP, m.slack_user_id))
+        out.append(RepMonthFigures(member=m, won=won, line=month_line(target, won, as_of) if target else None))
+    return out
+
+
 # --------------------------------------------------------------------------- workload
 
 async def task_workload(
@@ -556,7 +646,7 @@ async def effective_communications(session: AsyncSession, *, team: SalesTeam, pe
 
 
 __all__ = [
-    "Figures", "RepKey", "SATISFIED_MIN_SCORE", "STAGE_RANK", "STAGES", "StageLine", "StaleDeal", "TeamFigures", "effective_communications",
-    "growth_rate", "month_line", "month_so_far", "open_funnel", "period_figures", "pipeline_movement", "ratio",
+    "Figures", "QuarterWeeks", "RepKey", "WeekWon", "SATISFIED_MIN_SCORE", "STAGE_RANK", "STAGES", "StageLine", "StaleDeal", "TeamFigures", "effective_communications",
+    "growth_rate", "month_line", "month_so_far", "open_funnel", "period_figures", "pipeline_movement", "quarter_by_week", "quarter_weeks_of", "ratio", "RepMonthFigures", "rep_months",
     "rep_month_lines", "stage_flow", "stage_lines", "stale_deals", "target_amounts", "task_workload",
 ]

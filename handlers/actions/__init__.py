@@ -4,6 +4,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.blocks import ids
 from handlers.actions.assign_refresh import handle_assign_refresh
+from handlers.actions.chart_buttons import handle_kpi_chart, handle_pipeline_chart
 from handlers.actions.customer_search import handle_customer_search
 from handlers.actions.priorities_buttons import handle_daily_done, handle_daily_see_all, handle_daily_snooze
 from handlers.actions.deal_buttons import handle_deal_edit, handle_deal_log, handle_deal_lost, handle_deal_next, handle_deal_won
@@ -32,6 +33,8 @@ def register(app: AsyncApp) -> None:
     for action_id in ids.SUGGEST_DECISIONS:
         app.action(action_id)(handle_suggestion_decision)
     app.options(ids.CONFIG_TZ_SEARCH)(handle_timezone_search)
+    app.action(ids.CHART_KPI)(handle_kpi_chart)
+    app.action(ids.CHART_PIPELINE)(handle_pipeline_chart)
     app.action(ids.DAILY_DONE)(handle_daily_done)
     app.action(ids.DAILY_SNOOZE)(handle_daily_snooze)
     app.action(ids.DAILY_SEE_ALL)(handle_daily_see_all)

@@ -6,7 +6,7 @@ import asyncio
 import re
 import shlex
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -46,13 +46,38 @@ def assert_digest_has_figures(slack: SlackStandIn) -> None:
     assert any(re.search(r"[\u4e00-\u9fff]", line) for line in lines), table
     assert len({display_width(line) for line in lines}) == 1, table
     [upload] = slack.calls_to("files.completeUploadExternal")
-    [chart] = [slack.files[f["id"]] for f in upload.args["files"]]
-    assert chart["completed"] and chart["data"].startswith(b"\x89PNG") and len(chart["data"]) > 10_000
-    assert [s["thread_ts"] for s in chart["shares"]] == [post["ts"]]
+    charts = [slack.files[f["id"]] for f in upload.args["files"]]
+    assert [c["filename"].rsplit("-", 1)[1] for c in charts] == ["weekly.png", "reps.png", "funnel.png"]
+    for chart in charts:
+        assert chart["completed"] and chart["data"].startswith(b"\x89PNG") and len(chart["data"]) > 10_000
+        assert [s["thread_ts"] for s in chart["shares"]] == [post["ts"]]
     # Stale deals are a few, not most of the pipeline.
     stale = re.search(r"(\d+) deals? stale", text)
     open_now = sum(int(n) for n in re.findall(r"(?:Lead|contact|analysis|Proposal|signing|After-sales) (\d+)", text.split("Open now:")[1].splitlines()[0]))
     assert stale and 0 < int(stale.group(1)) <= open_now // 3, text
+
+
+async def assert_pictures_have_data(db_path) -> None:
+    """The three pictures of the demo's digest each draw data: weeks with sales and a pace line, reps' bars, a funnel."""
+    from sqlalchemy import select
+
+    from bot.db import Database
+    from bot.models import SalesTeam
+    from bot.services.digest import WEEKLY, build_digest, picture_figures
+
+    db = Database(f"sqlite+aiosqlite:///{db_path}")
+    try:
+        async with db.session() as session:
+            team = (await session.execute(select(SalesTeam).order_by(SalesTeam.id))).scalars().first()
+            dates = DemoDates.at(datetime.now(timezone.utc))
+            digest = await build_digest(session, team=team, kind=WEEKLY, day=dates.digest_day, now=dates.digest_at(dates.digest_day))
+            p = await picture_figures(session, team=team, as_of=digest.period.end - timedelta(days=1))
+    finally:
+        await db.dispose()
+    assert sum(1 for w in p.quarter.weeks if w.won) >= 3 and p.quarter.target and p.quarter.pace()[-1] == p.quarter.target
+    assert sum(1 for r in digest.reps if r.month is not None) >= 3, "reps have month targets: the attainment bars are drawn"
+    entered = [line.entered for line in p.flow]
+    assert entered[0] > 0 and sum(1 for n in entered if n) >= 4 and any(line.conversion for line in p.flow), entered
 
 
 async def test_the_demo_plays_every_step_and_its_next_commands_work(tmp_path, capsys, monkeypatch):
@@ -64,6 +89,7 @@ async def test_the_demo_plays_every_step_and_its_next_commands_work(tmp_path, ca
     assert re.search(r"salesbot demo: \d+ Slack API calls, 0 rejected,", out), out[-2000:]
     assert slack.rejected_calls() == []
     assert_digest_has_figures(slack)
+    await assert_pictures_have_data(db)
     # One manager screen in Chinese: the KPIs with the period in words and Chinese money.
     zh = out.split("ephemeral to Mia (中文)", 1)[1].split("└─", 1)[0]
     assert re.search(r"== KPI · East China 团队 · \d{4}年\d{1,2}月 ==", zh), zh

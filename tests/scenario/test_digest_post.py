@@ -53,7 +53,8 @@ async def test_weekly_digest_to_the_channel_with_the_chart_in_its_thread(driver,
     assert "Agenda" in text
     [upload] = slack.calls_to("files.completeUploadExternal")
     assert upload.args.get("thread_ts") == message["ts"]
-    assert slack.calls_to("files.getUploadURLExternal")[0].args["filename"].endswith(".png")
+    names = [c.args["filename"] for c in slack.calls_to("files.getUploadURLExternal")]
+    assert [n.rsplit("-", 1)[1] for n in names] == ["weekly.png", "reps.png", "funnel.png"]
     # Again, later the same morning: the key is taken, nothing is posted twice.
     out = await run(deps, "weekly", MONDAY + timedelta(hours=1))
     assert "nothing to send" in out
@@ -68,8 +69,10 @@ async def test_without_a_channel_each_manager_gets_it_by_dm_and_dry_run_writes_t
     monkeypatch.setenv("SALESBOT_DRY_RUN_DIR", str(tmp_path))
     out = await run(deps, "weekly", MONDAY, dry_run=True)
     assert "(dry run, nothing sent)" in out and "Weekly sales meeting" in out
-    [chart] = list(tmp_path.glob("*.png"))
-    assert f"file written to {chart}" in out and chart.read_bytes().startswith(b"\x89PNG")
+    charts = sorted(tmp_path.glob("*.png"))
+    assert [c.name.rsplit("-", 1)[1] for c in charts] == ["funnel.png", "reps.png", "weekly.png"]
+    for chart in charts:
+        assert f"file written to {chart}" in out and chart.read_bytes().startswith(b"\x89PNG")
     assert dm_cards(slack, MANAGER) == []
 
     await run(deps, "weekly", MONDAY)
