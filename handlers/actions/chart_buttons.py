@@ -22,11 +22,10 @@ async def _send(ack, body, action, client, respond, context, draw):
         render = await draw(t, team, period, rep)
         channel = await dm_channel(client, t.session, t.actor.member)
         await t.session.commit()  # keep the DM channel id; the upload below holds no transaction open
-        loc = t.loc
-    files = await asyncio.to_thread(render)  # matplotlib takes a moment: the loop keeps serving others meanwhile
-    await client.files_upload_v2(file_uploads=files, channel=channel)
-    text, blocks = build_notice(loc.md("chart.sent"))
-    await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+        files = await asyncio.to_thread(render)  # matplotlib takes a moment: the loop keeps serving others meanwhile
+        await client.files_upload_v2(file_uploads=files, channel=channel)
+        text, blocks = build_notice(t.loc.md("chart.sent"))
+        await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
 
 
 async def handle_kpi_chart(ack, body, action, client, respond, context):
