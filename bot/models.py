@@ -144,6 +144,10 @@ class SalesTeam(SQLModel, table=True):
     daily_time: str = Field(default="08:30", max_length=5)
     working_days: str = Field(default="0,1,2,3,4", max_length=13)  # Monday..Friday
     survey_delay_days: int = Field(default=3, sa_column=sa.Column(sa.Integer, nullable=False, server_default="3"))
+    survey_reminder_days: int = Field(default=3, sa_column=sa.Column(sa.Integer, nullable=False, server_default="3"))  # 0: none
+    # Deal alerts: won, lost or moved back, from this amount (minor units; None: no alerts), to the channel or the managers.
+    deal_alert_channel_id: str | None = Field(default=None, max_length=32)
+    deal_alert_min_amount: int | None = Field(default=10_000_000, sa_column=sa.Column(sa.BigInteger, nullable=True, server_default="10000000"))
     daily_skip_empty: bool = Field(default=True)
     created_at: datetime = ts_field(default=utcnow)
 

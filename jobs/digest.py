@@ -9,6 +9,7 @@ without one gets it as a DM to each manager (the key then ends with the manager'
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -67,7 +68,8 @@ async def compose_digest(deps, session: AsyncSession, *, now: datetime, kind: st
             loc = deps.i18n.get(locale)
             text, blocks = build_digest_message(digest, loc)
             if loc.language not in charts:
-                charts[loc.language] = digest_pictures(digest, pictures, loc)
+                # Drawing takes a moment: off the event loop, so the sender keeps sending meanwhile.
+                charts[loc.language] = await asyncio.to_thread(digest_pictures, digest, pictures, loc)
             posts.append(Post(
                 workspace_id=team.workspace_id, key=post_key, job=kind, channel=channel, text=text, blocks=blocks,
                 not_before=start, expires_at=end, files=charts[loc.language],

@@ -22,6 +22,8 @@ BUILTIN: dict[str, str] = {
     "weekly": "jobs.digest:compose_weekly",
     "monthly": "jobs.digest:compose_monthly",
     "surveys": "jobs.surveys:compose",
+    "survey_reminders": "jobs.surveys:compose_reminders",
+    "deal_alerts": "jobs.deal_alerts:compose",
 }
 
 

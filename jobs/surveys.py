@@ -9,12 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks.surveys import build_survey_request
 from bot.services.actors import ProfileFetcher, SlackProfile
-from bot.services.surveys import SurveyContext, due_surveys, expire_surveys, outbox_key
+from bot.services.surveys import SurveyContext, due_survey_reminders, due_surveys, expire_surveys, outbox_key, reminder_key
 from jobs.base import Post
 
 log = logging.getLogger(__name__)
 
 JOB = "surveys"
+REMINDER_JOB = "survey_reminders"
 
 
 def _fetcher(deps) -> ProfileFetcher | None:
@@ -31,7 +32,17 @@ async def compose(deps, session: AsyncSession, *, now: datetime, fetch_profile: 
     expired = await expire_surveys(session, now=now)
     if expired:
         log.info("%d unanswered surveys expired", expired)
-    due = await due_surveys(session, now=now)
+    return await _posts(deps, await due_surveys(session, now=now), fetch_profile, job=JOB, key=outbox_key, reminder=False, now=now)
+
+
+async def compose_reminders(deps, session: AsyncSession, *, now: datetime, fetch_profile: ProfileFetcher | None = None) -> list[Post]:
+    """One reminder, keyed `survey-reminder:<id>`, to a customer who has not answered after the team's reminder days."""
+    due = await due_survey_reminders(session, now=now)
+    return await _posts(deps, due, fetch_profile, job=REMINDER_JOB, key=reminder_key, reminder=True, now=now)
+
+
+async def _posts(deps, due: list[SurveyContext], fetch_profile: ProfileFetcher | None, *, job: str, key, reminder: bool, now: datetime) -> list[Post]:
+    """The surveys' posts, each in the customer's language when Slack tells it."""
     fetch = fetch_profile if fetch_profile is not None else (_fetcher(deps) if due else None)
     profiles: dict[str, SlackProfile | None] = {}
     posts = []
@@ -48,10 +59,10 @@ async def compose(deps, session: AsyncSession, *, now: datetime, fetch_profile: 
                 profiles[contact] = await fetch(contact)
             if profiles[contact] is not None:
                 locale, tz = profiles[contact].locale, profiles[contact].tz
-        text, blocks = build_survey_request(ctx, deps.i18n.get(locale), tz=tz)
+        text, blocks = build_survey_request(ctx, deps.i18n.get(locale), tz=tz, reminder=reminder)
         posts.append(Post(
-            workspace_id=ctx.workspace.id, key=outbox_key(ctx.survey.id), job=JOB, channel=target, text=text, blocks=blocks,
-            not_before=ctx.survey.send_at, expires_at=ctx.survey.expires_at,
+            workspace_id=ctx.workspace.id, key=key(ctx.survey.id), job=job, channel=target, text=text, blocks=blocks,
+            not_before=now if reminder else ctx.survey.send_at, expires_at=ctx.survey.expires_at,
         ))
     return posts
 

@@ -63,6 +63,9 @@ CONFIG_SURVEY_DELAY = "survey_delay_days"
 CONFIG_GROWTH = "growth_target"
 CONFIG_SATISFACTION = "satisfaction_target"
 CONFIG_STALE_DAYS = "stale_days"
+CONFIG_SURVEY_REMINDER = "survey_reminder_days"
+CONFIG_ALERT_CHANNEL = "deal_alert_channel"
+CONFIG_ALERT_AMOUNT = "deal_alert_min_amount"
 
 # Deals, activities and expenses
 CMD_DEAL = "/deal"

@@ -61,15 +61,15 @@ def score_buttons(ctx: SurveyContext, loc: Localizer) -> dict:
     return actions(elements, block_id=f"survey-{ctx.survey.id}")
 
 
-def build_survey_request(ctx: SurveyContext, loc: Localizer, *, tz: str) -> tuple[str, list[dict]]:
-    """The question as first posted: to the customer's contact, or to the rep for a manual survey."""
+def build_survey_request(ctx: SurveyContext, loc: Localizer, *, tz: str, reminder: bool = False) -> tuple[str, list[dict]]:
+    """The question as first posted (to the customer's contact, or to the rep for a manual survey), or as its one reminder."""
     rep = mention(ctx.rep.slack_user_id) if ctx.rep else None
     if ctx.manual:
         text = loc.render("survey_manual.j2", customer=ctx.customer.name, about=_about(ctx, loc, to_rep=True))
         fallback = loc.md("survey.manual.fallback", customer=ctx.customer.name)
     else:
-        text = loc.render("survey_request.j2", customer=ctx.customer.name, about=_about(ctx, loc), rep=rep)
-        fallback = loc.md("survey.request.fallback")
+        text = loc.render("survey_request.j2", customer=ctx.customer.name, about=_about(ctx, loc), rep=rep, reminder=reminder)
+        fallback = loc.md("survey.reminder.fallback" if reminder else "survey.request.fallback")
     blocks = [section(text), score_buttons(ctx, loc), context(loc.md("survey.scale"), loc.md("survey.until", when=_until(ctx, loc, tz)))]
     return fallback_text(fallback), blocks
 

@@ -25,6 +25,9 @@ FIELD_BLOCKS = {
     "growth_target_pct": ids.CONFIG_GROWTH,
     "satisfaction_target_pct": ids.CONFIG_SATISFACTION,
     "stale_days": ids.CONFIG_STALE_DAYS,
+    "survey_reminder_days": ids.CONFIG_SURVEY_REMINDER,
+    "deal_alert_channel_id": ids.CONFIG_ALERT_CHANNEL,
+    "deal_alert_min_amount": ids.CONFIG_ALERT_AMOUNT,
 }
 
 
@@ -72,6 +75,10 @@ def build_config_modal(team: SalesTeam, loc: Localizer, *, metadata: dict, draft
     }
     if d.digest_channel_id:
         channel_el["initial_conversation"] = d.digest_channel_id
+    alert_channel_el = {**channel_el, "placeholder": plain(loc.t("config.alert_channel.placeholder"), 150)}
+    alert_channel_el.pop("initial_conversation", None)
+    if d.deal_alert_channel_id:
+        alert_channel_el["initial_conversation"] = d.deal_alert_channel_id
     # Several hundred zones: a static select holds 100 at most, so the zone is searched.
     zone_el: dict = {"type": "external_select", "action_id": ids.CONFIG_TZ_SEARCH, "min_query_length": 2,
                      "placeholder": plain(loc.t("config.timezone.placeholder"), 150)}
@@ -87,6 +94,12 @@ def build_config_modal(team: SalesTeam, loc: Localizer, *, metadata: dict, draft
         input_block(ids.CONFIG_WORKING_DAYS, loc.t("config.working_days.label"), working_el, optional=True),
         input_block(ids.CONFIG_TIMEZONE, loc.t("config.timezone.label"), zone_el, hint=loc.t("config.timezone.hint")),
         input_block(ids.CONFIG_SURVEY_DELAY, loc.t("config.survey_delay.label"), _text_input(d.survey_delay_days, max_length=3), hint=loc.t("config.survey_delay.hint")),
+        input_block(ids.CONFIG_SURVEY_REMINDER, loc.t("config.survey_reminder.label"), _text_input(d.survey_reminder_days, max_length=2),
+                    hint=loc.t("config.survey_reminder.hint")),
+        input_block(ids.CONFIG_ALERT_AMOUNT, loc.t("config.alert_amount.label"), _text_input(d.deal_alert_min_amount, max_length=20),
+                    optional=True, hint=loc.t("config.alert_amount.hint")),
+        input_block(ids.CONFIG_ALERT_CHANNEL, loc.t("config.alert_channel.label"), alert_channel_el, optional=True,
+                    hint=loc.t("config.alert_channel.hint")),
         input_block(ids.CONFIG_GROWTH, loc.t("config.growth.label"), _text_input(d.growth_target_pct, max_length=7)),
         input_block(ids.CONFIG_SATISFACTION, loc.t("config.satisfaction.label"), _text_input(d.satisfaction_target_pct, max_length=7), hint=loc.t("config.satisfaction.hint")),
         input_block(ids.CONFIG_STALE_DAYS, loc.t("config.stale_days.label"), _text_input(d.stale_days, max_length=3), hint=loc.t("config.stale_days.hint")),
@@ -97,7 +110,7 @@ def build_config_modal(team: SalesTeam, loc: Localizer, *, metadata: dict, draft
     )
 
 
-def build_config_show(team: SalesTeam, loc: Localizer) -> tuple[str, list[dict]]:
+def build_config_show(team: SalesTeam, loc: Localizer, currency: str = "CNY") -> tuple[str, list[dict]]:
     """`/salesbot config show`: every setting of a team, as saved (defaults included)."""
     s = TeamSchedule.from_team(team)
     days = day_names(loc)
@@ -106,6 +119,8 @@ def build_config_show(team: SalesTeam, loc: Localizer) -> tuple[str, list[dict]]
         working=", ".join(days[d] for d in sorted(s.working_days)),
         growth=pct_text(team.growth_target_bp), satisfaction=pct_text(team.satisfaction_target_bp),
         channel=SlackSafe(f"<#{s.digest_channel_id}>") if s.digest_channel_id else None,
+        alert_channel=SlackSafe(f"<#{s.deal_alert_channel_id}>") if s.deal_alert_channel_id else None,
+        alert_amount=loc.money(s.deal_alert_min_amount, currency) if s.deal_alert_min_amount is not None else None,
     )
     title = loc.t("config.show.title", team=team.name)
     # The header is plain text; the top-level text is mrkdwn (notifications), so it is escaped.

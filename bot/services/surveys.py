@@ -14,11 +14,12 @@ from sqlalchemy.orm import aliased
 
 from bot.db import upsert
 from bot.models import (
-    Customer, Member, OutboxMessage, Role, SalesTeam, Stage, Survey, SurveyStatus, Task, TaskAssignee, Workspace, utcnow,
+    Customer, Member, OutboxMessage, OutboxStatus, Role, SalesTeam, Stage, Survey, SurveyStatus, Task, TaskAssignee, Workspace, utcnow,
 )
 from bot.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 
 SURVEY_LIFETIME = timedelta(days=14)
+DEFAULT_REMINDER_DAYS = 3  # SalesTeam's default, for a survey whose rep has no team
 SCORES = range(1, 6)
 LOW_SCORE_MAX = 2  # a score of 1 or 2 alerts the managers
 COMMENT_MAX = 3000
@@ -131,6 +132,35 @@ async def due_surveys(session: AsyncSession, *, now: datetime, limit: int = 1000
         .order_by(Survey.send_at, Survey.id).limit(limit)
     )
     return [SurveyContext(*row) for row in (await session.execute(q)).all()]
+
+
+def reminder_key(survey_id: int) -> str:
+    """The survey reminder's exactly-once key."""
+    return f"survey-reminder:{survey_id}"
+
+
+async def due_survey_reminders(session: AsyncSession, *, now: datetime, limit: int = 1000) -> list[SurveyContext]:
+    """Surveys delivered to a customer, due at least their team's reminder days ago, still unanswered and open, with no
+    reminder queued yet: one query (the days are per team, so the last cut is made here).
+
+    A manual survey (no Slack contact) has no customer to remind; a team with 0 days sends none.
+    """
+    sent = aliased(OutboxMessage)
+    reminded = select(OutboxMessage.id).where(OutboxMessage.key == sa.literal("survey-reminder:") + sa.cast(Survey.id, sa.String)).exists()
+    q = (
+        _context_query()
+        .join(sent, sent.key == sa.literal("survey:") + sa.cast(Survey.id, sa.String))
+        .where(Survey.status == SurveyStatus.SCHEDULED, Survey.score.is_(None), Survey.expires_at > now,
+               sent.status == OutboxStatus.SENT, Survey.send_at <= now - timedelta(days=1), ~reminded)
+        .order_by(Survey.send_at, Survey.id).limit(limit)
+    )
+    due = []
+    for row in (await session.execute(q)).all():
+        ctx = SurveyContext(*row)
+        days = ctx.team.survey_reminder_days if ctx.team is not None else DEFAULT_REMINDER_DAYS
+        if days and ctx.survey.send_at + timedelta(days=days) <= now:
+            due.append(ctx)
+    return due
 
 
 async def load_survey(session: AsyncSession, *, slack_team_id: str, survey_id: int) -> SurveyContext:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import SalesTeam
+from bot.parsing import AMOUNT_MAX_TEXT, AmountError, parse_amount
 from bot.services.actors import Actor, safe_zone
 from bot.services.errors import NotFound, NotOnRoster, PermissionDenied, ValidationFailed
 
@@ -21,6 +22,7 @@ DEFAULT_DAILY_TIME = time(8, 30)
 DEFAULT_DIGEST_TIME = time(9, 0)
 DEFAULT_WORKING_DAYS = frozenset(range(5))  # Monday..Friday
 SURVEY_DELAY_MAX = 60
+SURVEY_REMINDER_MAX = 13  # a survey expires after 14 days: a reminder must come before
 STALE_DAYS_MAX = 365
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -37,6 +39,9 @@ class TeamSchedule:
     digest_time: time
     digest_channel_id: str | None
     survey_delay_days: int
+    survey_reminder_days: int  # 0: no reminder
+    deal_alert_channel_id: str | None  # None: the managers' DMs
+    deal_alert_min_amount: int | None  # minor units; None: no deal alerts
     growth_target: Decimal  # a ratio: 0.10 is 10%
     satisfaction_target: Decimal
     stale_days: int
@@ -54,6 +59,9 @@ class TeamSchedule:
             digest_time=parse_time(team.digest_time) or DEFAULT_DIGEST_TIME,
             digest_channel_id=team.digest_channel_id or None,
             survey_delay_days=max(0, team.survey_delay_days),
+            survey_reminder_days=max(0, team.survey_reminder_days or 0),
+            deal_alert_channel_id=team.deal_alert_channel_id or None,
+            deal_alert_min_amount=None if team.deal_alert_min_amount is None else max(0, team.deal_alert_min_amount),
             growth_target=Decimal(team.growth_target_bp) / 10000,
             satisfaction_target=Decimal(team.satisfaction_target_bp) / 10000,
             stale_days=max(1, team.stale_days),
@@ -123,6 +131,9 @@ class TeamSettingsDraft:
     working_days: list[str] | None = None
     timezone: str | None = "UTC"
     survey_delay_days: str | None = "3"
+    survey_reminder_days: str | None = "3"
+    deal_alert_channel_id: str | None = None
+    deal_alert_min_amount: str | None = "100000"  # as typed, in the workspace's currency; empty: no deal alerts
     growth_target_pct: str | None = "10"
     satisfaction_target_pct: str | None = "90"
     stale_days: str | None = "14"
@@ -174,6 +185,19 @@ def validate_settings(draft: TeamSettingsDraft) -> tuple[dict[str, tuple[str, di
     if delay is None:
         errors["survey_delay_days"] = ("config.error.days", {"min": 0, "max": SURVEY_DELAY_MAX})
     values["survey_delay_days"] = delay
+    reminder = _int_in(draft.survey_reminder_days, 0, SURVEY_REMINDER_MAX)
+    if reminder is None:
+        errors["survey_reminder_days"] = ("config.error.days", {"min": 0, "max": SURVEY_REMINDER_MAX})
+    values["survey_reminder_days"] = reminder
+    values["deal_alert_channel_id"] = (draft.deal_alert_channel_id or "").strip() or None
+    amount_text = (draft.deal_alert_min_amount or "").strip()
+    values["deal_alert_min_amount"] = None
+    if amount_text:
+        try:
+            values["deal_alert_min_amount"] = parse_amount(amount_text)
+        except AmountError as exc:
+            errors["deal_alert_min_amount"] = ("amount.error.too_large", {"value": amount_text, "max": AMOUNT_MAX_TEXT}) if exc.too_large \
+                else ("config.error.amount", {"value": amount_text})
     stale = _int_in(draft.stale_days, 1, STALE_DAYS_MAX)
     if stale is None:
         errors["stale_days"] = ("config.error.days", {"min": 1, "max": STALE_DAYS_MAX})
@@ -197,10 +221,18 @@ def draft_from_team(team: SalesTeam) -> TeamSettingsDraft:
         working_days=[str(d) for d in sorted(s.working_days)],
         timezone=s.zone.key,
         survey_delay_days=str(s.survey_delay_days),
+        survey_reminder_days=str(s.survey_reminder_days),
+        deal_alert_channel_id=s.deal_alert_channel_id,
+        deal_alert_min_amount=amount_text(s.deal_alert_min_amount),
         growth_target_pct=pct_text(team.growth_target_bp),
         satisfaction_target_pct=pct_text(team.satisfaction_target_bp),
         stale_days=str(s.stale_days),
     )
+
+
+def amount_text(minor: int | None) -> str:
+    """Minor units as the amount a person types back into the form: 10000000 → `100000`, 1050 → `10.5`; None → empty."""
+    return "" if minor is None else format((Decimal(minor) / 100).normalize(), "f")
 
 
 def pct_text(bp: int) -> str:
@@ -245,7 +277,7 @@ async def update_team_settings(session: AsyncSession, *, actor: Actor, team_id: 
         raise ValidationFailed(errors)
     team.timezone = values["timezone"]
     for column in ("digest_channel_id", "digest_weekday", "digest_time", "daily_time", "working_days",
-                   "survey_delay_days", "stale_days", "growth_target_bp", "satisfaction_target_bp"):
+                   "survey_delay_days", "survey_reminder_days", "deal_alert_channel_id", "deal_alert_min_amount", "stale_days", "growth_target_bp", "satisfaction_target_bp"):
         setattr(team, column, values[column])
     session.add(team)
     await session.flush()

@@ -19,4 +19,4 @@ async def open_config(t: Turn, client, command: dict, team_name: str | None) -> 
 async def show_config(t: Turn, team_name: str | None) -> tuple[str, list[dict]]:
     """The settings summary of the team the caller may configure."""
     team = await team_for_config(t.session, actor=t.actor, team_name=team_name)
-    return build_config_show(team, t.loc)
+    return build_config_show(team, t.loc, t.actor.workspace.currency)

@@ -26,6 +26,9 @@ def draft_from_view(view: dict) -> TeamSettingsDraft:
         growth_target_pct=text_value(view, ids.CONFIG_GROWTH),
         satisfaction_target_pct=text_value(view, ids.CONFIG_SATISFACTION),
         stale_days=text_value(view, ids.CONFIG_STALE_DAYS),
+        survey_reminder_days=text_value(view, ids.CONFIG_SURVEY_REMINDER),
+        deal_alert_channel_id=selected_conversation(view, ids.CONFIG_ALERT_CHANNEL),
+        deal_alert_min_amount=text_value(view, ids.CONFIG_ALERT_AMOUNT),
     )
 
 
@@ -39,7 +42,7 @@ async def handle_config_submission(ack, body, view, client, context):
         return await update_team_settings(t.session, actor=t.actor, team_id=team_id, draft=draft_from_view(view))
 
     async def after(t, team, confirm):
-        text, blocks = build_config_show(team, t.loc)
+        text, blocks = build_config_show(team, t.loc, t.actor.workspace.currency)
         saved_text, saved_blocks = build_notice(t.loc.md("config.saved", team=team.name))
         await confirm.message(saved_text, saved_blocks + blocks[1:], dm=t.loc.md("config.saved", team=team.name))
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from bot.blocks import ids
-from tests.scenario.conftest import MANAGER, REP1, REP2
-from tests.scenario.helpers import both_teams, click, forged_click, shown_text
+from tests.scenario.conftest import MANAGER, REP1, REP2, settle
+from tests.scenario.helpers import both_teams, forged_click, shown_text
 from tests.scenario.test_export import uploaded
 from tests.scenario.test_kpi import NOW, command, seed
 
 PNG = b"\x89PNG\r\n\x1a\n"
+DRAWING = 120.0  # seconds: drawing takes a moment, and far longer on a machine busy with other work
+
+
+async def click(driver, source, action_id: str, *, user: str) -> None:
+    """Click a Chart button and wait until the bot has drawn and sent the pictures (or refused)."""
+    reply = await driver.click(source, action_id, user=user)
+    assert reply.status == 200, reply
+    await settle(DRAWING)
 
 
 def _names(files: list[dict]) -> list[str]:
@@ -41,6 +49,7 @@ async def test_a_reps_kpi_chart_is_their_own_and_a_forged_click_on_anothers_draw
 
     await command(driver, slack, "/kpi", f"<@{REP2}>", user=MANAGER)
     await forged_click(driver, slack.ephemerals_for(MANAGER)[-1], ids.CHART_KPI, user=REP1)
+    await settle(DRAWING)
     refusal = await slack.wait_until(
         lambda: next((m for m in slack.ephemerals_for(REP1) if "their own KPIs only" in shown_text(m["blocks"])), None),
         what="the refusal",

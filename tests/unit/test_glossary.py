@@ -30,7 +30,7 @@ NARROW = {
 }
 # Messages read by customers, the only ones that say 您.
 CUSTOMER_IDS = re.compile(
-    r"^survey\.(about|answered\.(comment_only|fallback|thanks)|closed|comment|error\.(closed|comment|score|not_found)|request|scale|until|change_until|button)"
+    r"^survey\.(about|answered\.(comment_only|fallback|thanks)|closed|comment|error\.(closed|comment|score|not_found)|request|reminder|scale|until|change_until|button)"
 )
 
 

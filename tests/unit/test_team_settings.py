@@ -50,7 +50,12 @@ def test_valid_settings_become_column_values():
         "digest_channel_id": "C0DIGEST", "digest_weekday": 4, "digest_time": "16:30", "daily_time": "08:05",
         "working_days": "0,1,2,3,4,5", "timezone": "Asia/Shanghai", "survey_delay_days": 5, "stale_days": 21,
         "growth_target_bp": 1250, "satisfaction_target_bp": 9500,
+        "survey_reminder_days": 3, "deal_alert_channel_id": None, "deal_alert_min_amount": 10_000_000,
     }
+    _, values = validate_settings(good(deal_alert_min_amount="50万", deal_alert_channel_id="C0ALERTS", survey_reminder_days="0"))
+    assert (values["deal_alert_min_amount"], values["deal_alert_channel_id"], values["survey_reminder_days"]) == (50_000_000, "C0ALERTS", 0)
+    _, values = validate_settings(good(deal_alert_min_amount="  "))
+    assert values["deal_alert_min_amount"] is None  # empty: no deal alerts
 
 
 @pytest.mark.parametrize("field, value, key", [
@@ -67,6 +72,11 @@ def test_valid_settings_become_column_values():
     ("survey_delay_days", "61", "config.error.days"),
     ("stale_days", "0", "config.error.days"),
     ("digest_weekday", "7", "config.error.weekday"),
+    ("survey_reminder_days", "14", "config.error.days"),  # the survey has closed by then
+    ("survey_reminder_days", "x", "config.error.days"),
+    ("deal_alert_min_amount", "lots", "config.error.amount"),
+    ("deal_alert_min_amount", "-5", "config.error.amount"),
+    ("deal_alert_min_amount", "99999999999999", "amount.error.too_large"),
 ])
 def test_each_bad_field_is_named(field, value, key):
     errors, _values = validate_settings(good(**{field: value}))
@@ -123,7 +133,7 @@ def test_builders_fit_slack(lang):
     assert limits.validate_view(view) == []
     assert limits.validate_message_args({"channel": "C1", "text": text_of(team, lang), "blocks": build_config_show(team, f.loc(lang))[1]}) == []
     inputs = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
-    assert ids.CONFIG_TIMEZONE in inputs and ids.CONFIG_WORKING_DAYS in inputs and len(inputs) == 10
+    assert ids.CONFIG_TIMEZONE in inputs and ids.CONFIG_WORKING_DAYS in inputs and len(inputs) == 13
     text, blocks = build_config_show(team, f.loc(lang))
     shown = str(blocks[1:]) + text
     assert "<#C1>" in shown and "Asia/Shanghai" in shown and "08:30" in shown and "<!here>" not in shown
