@@ -4,6 +4,7 @@
 CMD_SALESBOT = "/salesbot"
 CMD_ASSIGN = "/assign"
 CMD_MYTASKS = "/mytasks"
+CMD_TASKS = "/tasks"  # the team board; its pages and task buttons reuse the task list's ids
 
 # Buttons on task cards, lists and the App Home
 TASK_START = "task_start"
