@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from bot.blocks.deals import REASON_KEYS
 from bot.blocks.kit import MESSAGE_MAX_BLOCKS, context, divider, fallback_text, header, section
 from bot.i18n import Localizer
 from bot.services.analytics import KpiReport, PipelineReport
@@ -42,13 +43,25 @@ def build_pipeline(report: PipelineReport, loc: Localizer) -> tuple[str, list[di
         "• " + loc.md("kpi.pipeline.effective", n=loc.number(report.effective_communications)),
         "• " + loc.md("kpi.pipeline.needs", n=loc.number(report.needs_analysed)),
     ])
-    blocks += [divider(), section(SlackSafe(metrics)), divider()]
+    blocks += [divider(), section(SlackSafe(metrics))]
+    if report.lost_reasons:
+        blocks.append(section(lost_reasons_text(report, loc)))
+    blocks.append(divider())
     if report.stale_total:
         blocks.append(section(loc.render("pipeline_stale.j2", report=report, money=money)))
     else:
         blocks.append(section(loc.md("kpi.pipeline.stale_none")))
     blocks.append(context(loc.md("kpi.pipeline.footnote")))
     return fallback_text(title), blocks[:MESSAGE_MAX_BLOCKS]
+
+
+def lost_reasons_text(report: PipelineReport, loc: Localizer) -> SlackSafe:
+    """Deals lost in the period, counted per reason (most first)."""
+    lines = [f"*{loc.md('kpi.pipeline.lost_title', n=loc.number(sum(report.lost_reasons.values())))}*"]
+    for reason, n in sorted(report.lost_reasons.items(), key=lambda kv: (-kv[1], kv[0].value if kv[0] else "~")):
+        name = loc.t(REASON_KEYS[reason]) if reason is not None else loc.t("kpi.pipeline.lost_unspecified")
+        lines.append("• " + loc.md("kpi.pipeline.lost_line", reason=name, n=loc.number(n)))
+    return SlackSafe("\n".join(lines))
 
 
 def _verdict(loc: Localizer, met: bool | None) -> SlackSafe:

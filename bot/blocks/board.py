@@ -17,7 +17,7 @@ FILTER_KEYS = {
     BoardStatus.CANCELLED: "board.filter.cancelled", BoardStatus.ALL: "board.filter.all",
 }
 DUE_KEYS = {BoardDue.THIS_WEEK: "board.filter.due.this-week", BoardDue.NEXT_WEEK: "board.filter.due.next-week"}
-TEAM_LINES_PER_SECTION = 10  # reps per section on the Home: 300 reps in 30 blocks, far below the byte budget
+TEAM_LINES_PER_SECTION = 10  # reps per context block (its limit) on the Home: 300 reps in 30 blocks, far below the byte budget
 
 
 def counts_line(loc: Localizer, counts: RepCounts) -> SlackSafe:
@@ -79,4 +79,5 @@ def team_section(summary: TeamSummary, loc: Localizer) -> tuple[list[dict], list
         for line in summary.lines
     ]
     chunks = [lines[i:i + TEAM_LINES_PER_SECTION] for i in range(0, len(lines), TEAM_LINES_PER_SECTION)]
-    return top, [[section(SlackSafe("\n".join(chunk)))] for chunk in chunks], [len(c) for c in chunks]
+    # A context block holds ten short lines in small print: the compact form of a team of 300.
+    return top, [[context(*chunk)] for chunk in chunks], [len(c) for c in chunks]
