@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import Enum
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import Customer, Member, Task, TaskAssignee, TaskStatus
@@ -221,49 +221,74 @@ async def _check_rep(session: AsyncSession, *, actor: Actor, user_id: str) -> No
 
 
 async def team_board(session: AsyncSession, *, actor: Actor, query: BoardQuery, today: date, offset: int = 0, limit: int = PAGE_SIZE) -> BoardPage:
-    """One page of the team's tasks grouped by rep (by name), each rep with counts, in a fixed number of statements."""
+    """One page of the team's tasks grouped by rep (by name), each rep with counts, in a fixed number of statements.
+
+    The grouped counts per rep come first; from them the page's few reps and the offset inside the
+    first one follow, so the page query sorts only those reps' tasks (any page costs the same).
+    """
     require_board(actor)
     if query.rep:
         await _check_rep(session, actor=actor, user_id=query.rep)
-    total = (await session.execute(_pairs(actor, query, today, func.count()))).scalar_one()
+    table = await _rep_table(session, actor=actor, query=query, today=today)
+    total = sum(c.matching for _, c in table)
     offset = max(0, min(offset, max(0, total - 1) // limit * limit))
+    page_reps: list[tuple[Member, RepCounts]] = []
+    seen = skip = 0
+    for member, counts in table:
+        if seen + counts.matching > offset and seen < offset + limit:
+            if not page_reps:
+                skip = offset - seen  # the first rep's tasks shown on earlier pages
+            page_reps.append((member, counts))
+        seen += counts.matching
+    if not page_reps:
+        return BoardPage(query, [], total, offset, limit)
     if query.status == BoardStatus.DONE:
         within = (Task.completed_at.desc(), Task.id.desc())
     else:
         overdue_first = case((and_(_open(), Task.due_date < today), 0), else_=1)
         within = (overdue_first, Task.status.in_((TaskStatus.DONE, TaskStatus.CANCELLED)), Task.priority, Task.due_date.is_(None), Task.due_date, Task.id)
-    # One pair before the page tells whether its first rep began on the previous page.
-    before = 1 if offset > 0 else 0
-    page_q = _pairs(actor, query, today, Member, Task).order_by(Member.name, Member.slack_user_id, Member.id, *within)
-    pairs = (await session.execute(page_q.offset(offset - before).limit(limit + before))).all()
-    previous, pairs = (pairs[0][0].id if before and pairs else None), pairs[before:]
-    if not pairs:
-        return BoardPage(query, [], total, offset, limit)
+    order = {m.id: i for i, (m, _) in enumerate(page_reps)}
+    rep_order = case(order, value=TaskAssignee.member_id)
+    page_q = (
+        _pairs(actor, query, today, TaskAssignee.member_id, Task)
+        .where(TaskAssignee.member_id.in_(list(order)))
+        .order_by(rep_order, *within)
+        .offset(skip)
+        .limit(limit)
+    )
+    pairs = (await session.execute(page_q)).all()
     rows = {r.task.id: r for r in await _rows(session, list({t.id: t for _, t in pairs}.values()))}
-    member_ids = list(dict.fromkeys(m.id for m, _ in pairs))
-    counts = await _rep_counts(session, actor=actor, query=query, today=today, member_ids=member_ids)
+    members = {m.id: (m, c) for m, c in page_reps}
     groups: list[RepGroup] = []
-    for member, task in pairs:
-        if not groups or groups[-1].member.id != member.id:
-            groups.append(RepGroup(member, counts.get(member.id, RepCounts()), continued=not groups and member.id == previous))
+    for member_id, task in pairs:
+        if not groups or groups[-1].member.id != member_id:
+            member, counts = members[member_id]
+            groups.append(RepGroup(member, counts, continued=not groups and skip > 0))
         groups[-1].rows.append(rows[task.id])
     return BoardPage(query, groups, total, offset, limit)
 
 
-async def _rep_counts(session: AsyncSession, *, actor: Actor, query: BoardQuery, today: date, member_ids: list[int]) -> dict[int, RepCounts]:
-    """Counts for the page's reps in one grouped query: open, overdue, due this week and matching the filter."""
+async def _rep_table(session: AsyncSession, *, actor: Actor, query: BoardQuery, today: date) -> list[tuple[Member, RepCounts]]:
+    """Every rep in scope with tasks the board matches, by name, with their counts: one grouped query."""
     filt = _filter(query, today)
     matching = _sum(and_(*filt)) if filt else func.count()
+    # Only rows that count somewhere are read: matching ones, and open ones for the open/overdue/week counts.
+    relevant = or_(and_(*filt), _open()) if filt else true()
     q = (
-        select(TaskAssignee.member_id, *_count_columns(today), matching)
+        select(Member, *_count_columns(today), matching)
         .select_from(TaskAssignee)
+        .join(Member, Member.id == TaskAssignee.member_id)
         .join(Task, Task.id == TaskAssignee.task_id)
-        .where(Task.workspace_id == actor.workspace.id, TaskAssignee.member_id.in_(member_ids))
-        .group_by(TaskAssignee.member_id)
+        .where(Task.workspace_id == actor.workspace.id, *_scope(actor), relevant)
+        .group_by(Member.id)
+        .order_by(Member.name, Member.slack_user_id, Member.id)
     )
     if query.customer:
         q = q.outerjoin(Customer, Customer.id == Task.customer_id)
-    return {mid: RepCounts(int(o), int(od), int(w), int(m)) for mid, o, od, w, m in (await session.execute(q)).all()}
+    if query.rep:
+        q = q.where(Member.slack_user_id == query.rep)
+    out = [(m, RepCounts(int(o), int(od), int(w), int(n))) for m, o, od, w, n in (await session.execute(q)).all()]
+    return [(m, c) for m, c in out if c.matching]
 
 
 @dataclass
