@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import timedelta
 
 from sqlalchemy import update
 
 from bot.blocks import ids
-from bot.blocks.kit import MESSAGE_BYTE_BUDGET, MESSAGE_MAX_BLOCKS
+from bot.blocks.kit import MESSAGE_BYTE_BUDGET, MESSAGE_MAX_BLOCKS, VIEW_BYTE_BUDGET
 from bot.blocks.refs import TaskRef
 from bot.models import Task, TaskStatus
+from bot.standin import limits
 from tests.scenario.board_seed import seed_team
 from tests.scenario.conftest import ADMIN, MANAGER, MANAGER_W, REP1, REP2, REP_W, REP_ZH, settle
 from tests.scenario.helpers import assign, both_teams, button_value, click, east_team, shown_text, task_by_title, task_ids
@@ -158,3 +160,20 @@ async def test_three_hundred_reps_with_30000_open_tasks_fit_at_every_page(driver
         listing = slack.find_message(listing["id"])
         check(listing, page)
     assert nav(listing) == [ids.TASKS_PREV]
+
+    # The manager's Home: a compact line per rep (most overdue first), within the view's limits, pointing to the board.
+    started = time.perf_counter()
+    await driver.open_home(MANAGER)
+    await settle(30)
+    elapsed = time.perf_counter() - started
+    [call] = [c for c in slack.calls_to("views.publish") if c.args.get("user_id") == MANAGER]
+    assert call.ok, call.error
+    blocks = slack.home(MANAGER)["view"]["blocks"]
+    assert len(blocks) <= 100 and limits.view_size(call.args["view"]) <= VIEW_BYTE_BUDGET + 1000
+    text = shown_text(blocks)
+    assert "Your team" in text and "Type `/tasks` for the team board" in text
+    team_lines = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"] if re.match(r"<@UB\d{5}> · ", e["text"])]
+    # 303 reps (the seeded 300, most overdue, before the East team's own three): the first 300 shown, the board has the rest.
+    assert len(team_lines) == 300 and all(line.endswith("100 open · 50 overdue · 35 due this week") for line in team_lines)
+    assert "…and 3 more reps: type `/tasks` to see the whole team." in text
+    print(f"manager Home with 300 reps and 30,000 open tasks: {elapsed:.2f} s")
