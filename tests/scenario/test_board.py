@@ -70,7 +70,7 @@ async def test_a_manager_sees_the_team_grouped_by_rep_and_pages_through_it(drive
     shared = (await task_by_title(db, "shared")).id
     assert len(seen) == 17 and seen.count(shared) == 2
     assert (await task_by_title(db, "west work")).id not in seen  # another team's work stays out
-    # Reps by name (Rita, Ray, 王小明 sort as Ray Rep, Rita Rep, 王小明); the second page repeats the rep it continues.
+    # Reps by name (Ray Rep, Rita Rep, 王小明); the second page names again the rep it continues.
     assert reps[0] == REP1 and reps[-1] == REP_ZH and "(continued)" in shown_text(listing["blocks"])
     assert "2 open · 0 overdue" in shown_text(listing["blocks"])
 
