@@ -249,6 +249,17 @@ class DealStatus(str, enum.Enum):
     LOST = "lost"
 
 
+class LostReason(str, enum.Enum):
+    """Why a deal was lost, as the Lost modal asks it."""
+
+    PRICE = "price"
+    COMPETITOR = "competitor"
+    TIMING = "timing"
+    NO_BUDGET = "no_budget"
+    NO_DECISION = "no_decision"
+    OTHER = "other"
+
+
 class ActivityKind(str, enum.Enum):
     """A customer touch."""
 
@@ -285,6 +296,8 @@ class Deal(SQLModel, table=True):
     stage_entered_at: datetime = ts_field(default=utcnow)
     won_at: datetime | None = ts_field(nullable=True, default=None)
     lost_at: datetime | None = ts_field(nullable=True, default=None)
+    lost_reason: LostReason | None = Field(default=None, sa_column=_enum_col(LostReason, nullable=True))
+    lost_note: str = Field(default="", sa_column=sa.Column(sa.String(500), nullable=False, server_default=""))
     external_id: str | None = Field(default=None, max_length=100)
     created_at: datetime = ts_field(default=utcnow)
     updated_at: datetime = ts_field(default=utcnow)
@@ -317,6 +330,9 @@ class DealStageChange(SQLModel, table=True):
     # report then sums plain columns instead of pairing each change with the next one.
     left_at: datetime | None = ts_field(nullable=True, default=None)
     advanced: bool | None = Field(default=None)
+    # Why: a lost deal's category (LostReason) and words; a reopened deal's words.
+    reason: LostReason | None = Field(default=None, sa_column=_enum_col(LostReason, nullable=True))
+    note: str = Field(default="", sa_column=sa.Column(sa.String(500), nullable=False, server_default=""))
 
 
 class Activity(SQLModel, table=True):

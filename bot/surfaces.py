@@ -13,12 +13,15 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.blocks.board import build_board
 from bot.blocks.home import build_home
 from bot.blocks.refs import Surface, TaskRef
 from bot.blocks.tasks import PAGE_SIZE, build_task_card, build_task_list
 from bot.i18n import I18n
 from bot.models import Member, OutboxStatus, utcnow
 from bot.services.actors import Actor
+from bot.services.board import BoardQuery, team_board, team_summary
+from bot.services.deal_list import home_deals
 from bot.services.outbox import Post, enqueue
 from bot.services.tasks import TaskRow, get_task_row, home_overview, list_my_tasks
 from bot.slackapi import dm_channel
@@ -31,7 +34,9 @@ async def publish_home(client: AsyncWebClient, session: AsyncSession, *, actor: 
     loc = i18n.get(actor.member.locale)
     today = actor.today(now)
     overview = await home_overview(session, actor=actor, today=today)
-    await client.views_publish(user_id=actor.member.slack_user_id, view=build_home(overview, actor, loc, today))
+    deals = await home_deals(session, actor=actor)
+    team = await team_summary(session, actor=actor, today=today)
+    await client.views_publish(user_id=actor.member.slack_user_id, view=build_home(overview, actor, loc, today, deals=deals, team=team))
 
 
 async def publish_homes(client: AsyncWebClient, session: AsyncSession, *, members: list[Member], actor: Actor, admins: frozenset[str], i18n: I18n, now) -> None:
@@ -54,6 +59,9 @@ async def redraw(respond, client: AsyncWebClient, session: AsyncSession, *, acto
     if ref.surface == Surface.LIST:
         page = await list_my_tasks(session, actor=actor, which=ref.which, today=today, offset=ref.offset, limit=PAGE_SIZE)
         text, blocks = build_task_list(page, ref.which, loc, today)
+    elif ref.surface == Surface.BOARD:
+        board = await team_board(session, actor=actor, query=BoardQuery.decode(ref.board), today=today, offset=ref.offset)
+        text, blocks = build_board(board, loc, today)
     else:
         row = await get_task_row(session, actor=actor, task_id=ref.task_id)
         text, blocks = build_task_card(row, loc, today)

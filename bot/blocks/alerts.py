@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.blocks.deals import REASON_KEYS
 from bot.blocks.kit import context, fallback_text, section
 from bot.i18n import Localizer
 from bot.services.alerts import BACK, LOST, WON, DealAlert
@@ -20,8 +21,9 @@ def build_deal_alert(a: DealAlert, loc: Localizer, *, currency: str, tz: str) ->
         kw["previous"] = loc.t(f"stage.{a.from_stage.value}")
     line = loc.md(KEYS[a.kind], **kw)
     blocks = [section(line)]
-    if a.kind == LOST and a.reason:
-        blocks.append(section(loc.md("alert.deal.reason", reason=a.reason)))
+    if a.kind == LOST and (a.reason or a.note):
+        why = loc.t(REASON_KEYS[a.reason]) if a.reason else ""
+        blocks.append(section(loc.md("alert.deal.reason", reason=f"{why}: {a.note}" if why and a.note else why or a.note)))
     who = loc.md("alert.deal.by", user=mention(a.actor_user_id), when=loc.datetime(a.changed_at, tz)) if a.actor_user_id \
         else loc.md("alert.deal.at", when=loc.datetime(a.changed_at, tz))
     blocks.append(context(who))

@@ -6,6 +6,7 @@ import json
 from decimal import ROUND_HALF_UP, Decimal
 
 from bot.blocks import ids
+from bot.blocks.deals import REASON_KEYS
 from bot.blocks.kit import MESSAGE_MAX_BLOCKS, actions, button, context, divider, fallback_text, header, section
 from bot.i18n import Localizer
 from bot.services.analytics import KpiReport, PipelineReport
@@ -44,7 +45,10 @@ def build_pipeline(report: PipelineReport, loc: Localizer) -> tuple[str, list[di
         "• " + loc.md("kpi.pipeline.effective", n=loc.number(report.effective_communications)),
         "• " + loc.md("kpi.pipeline.needs", n=loc.number(report.needs_analysed)),
     ])
-    blocks += [divider(), section(SlackSafe(metrics)), divider()]
+    blocks += [divider(), section(SlackSafe(metrics))]
+    if report.lost_reasons:
+        blocks.append(section(lost_reasons_text(report, loc)))
+    blocks.append(divider())
     if report.stale_total:
         blocks.append(section(loc.render("pipeline_stale.j2", report=report, money=money)))
     else:
@@ -52,6 +56,15 @@ def build_pipeline(report: PipelineReport, loc: Localizer) -> tuple[str, list[di
     blocks.append(context(loc.md("kpi.pipeline.footnote")))
     chart = actions([button(loc.t("chart.button"), ids.CHART_PIPELINE, chart_value(report.team.name, report.period.label, None))])
     return fallback_text(title), blocks[: MESSAGE_MAX_BLOCKS - 1] + [chart]
+
+
+def lost_reasons_text(report: PipelineReport, loc: Localizer) -> SlackSafe:
+    """Deals lost in the period, counted per reason (most first)."""
+    lines = [f"*{loc.md('kpi.pipeline.lost_title', n=loc.number(sum(report.lost_reasons.values())))}*"]
+    for reason, n in sorted(report.lost_reasons.items(), key=lambda kv: (-kv[1], kv[0].value if kv[0] else "~")):
+        name = loc.t(REASON_KEYS[reason]) if reason is not None else loc.t("kpi.pipeline.lost_unspecified")
+        lines.append("• " + loc.md("kpi.pipeline.lost_line", reason=name, n=loc.number(n)))
+    return SlackSafe("\n".join(lines))
 
 
 def _verdict(loc: Localizer, met: bool | None) -> SlackSafe:

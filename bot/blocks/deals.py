@@ -6,16 +6,17 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from bot.blocks.kit import actions, button, context, fallback_text, header, input_block, modal, option, plain, section
+from bot.blocks.kit import Budget, actions, button, context, fallback_text, header, input_block, modal, option, plain, section
 from bot.blocks.modals import stage_options
-from bot.blocks.refs import decode_id
+from bot.blocks.refs import decode_count, decode_id
 from bot.i18n import Localizer
-from bot.models import ActivityKind, Deal, DealStatus, Segment, Stage
+from bot.models import ActivityKind, Deal, DealStatus, LostReason, Segment, Stage
 from bot.parsing import format_amount
 from bot.services.actors import safe_zone
-from bot.services.deals import DealView, next_stage
+from bot.services.deal_list import DealFilter, DealListQuery, DealPage
+from bot.services.deals import REASON_NOTE_MAX, DealView, next_stage
 from bot.services.playbooks import Checklist
-from bot.text import SlackSafe, escape
+from bot.text import SlackSafe, escape, mention
 from bot.blocks import ids
 
 STATUS_KEYS = {DealStatus.OPEN: "deal.status.open", DealStatus.WON: "deal.status.won", DealStatus.LOST: "deal.status.lost"}
@@ -26,24 +27,67 @@ KIND_KEYS = {
     ActivityKind.MESSAGE: "deal.kind.message",
 }
 CHECKLIST_SHOWN = 5  # titles listed on a card; the rest are counted
+REASON_KEYS = {
+    LostReason.PRICE: "deal.lost.reason.price",
+    LostReason.COMPETITOR: "deal.lost.reason.competitor",
+    LostReason.TIMING: "deal.lost.reason.timing",
+    LostReason.NO_BUDGET: "deal.lost.reason.no_budget",
+    LostReason.NO_DECISION: "deal.lost.reason.no_decision",
+    LostReason.OTHER: "deal.lost.reason.other",
+}
+LIST_TITLE_KEYS = {
+    DealFilter.OPEN: "deal.list.title.open", DealFilter.WON: "deal.list.title.won",
+    DealFilter.LOST: "deal.list.title.lost", DealFilter.ALL: "deal.list.title.all",
+}
 
 
 @dataclass(frozen=True)
 class DealRef:
-    """A deal button's value: the deal and the stage the card showed (so a stale click moves nothing)."""
+    """A deal button's value: the deal and the stage the card showed (so a stale click moves nothing);
+    on a `/deal list` page also the list's offset and query, so the click redraws that page."""
 
     deal_id: int
     stage: Stage
+    offset: int = 0
+    listing: str = ""  # DealListQuery.encode() of the page the card sits on
 
     def encode(self) -> str:
         """A short string well under Slack's 2000-character button value."""
-        return f"{self.deal_id}|{self.stage.value}"
+        base = f"{self.deal_id}|{self.stage.value}"
+        return f"{base}|{self.offset}|{self.listing}" if self.listing else base
 
     @classmethod
     def decode(cls, value: str) -> "DealRef":
         """Parse a value this module encoded; ValueError on anything else."""
-        deal_id, stage = value.split("|")
-        return cls(decode_id(deal_id), Stage(stage))
+        deal_id, stage, *rest = value.split("|")
+        if not rest:
+            return cls(decode_id(deal_id), Stage(stage))
+        offset, listing = rest
+        DealListQuery.decode(listing)
+        return cls(decode_id(deal_id), Stage(stage), decode_count(offset), listing)
+
+    @property
+    def query(self) -> DealListQuery | None:
+        """The list the card sits on, if any."""
+        return DealListQuery.decode(self.listing) if self.listing else None
+
+
+@dataclass(frozen=True)
+class DealsPageRef:
+    """A Previous / Next button of `/deal list`: the query and the offset to show."""
+
+    query: DealListQuery
+    offset: int
+
+    def encode(self) -> str:
+        """`offset|query`."""
+        return f"{self.offset}|{self.query.encode()}"
+
+    @classmethod
+    def decode(cls, value: str) -> "DealsPageRef":
+        """Parse what `encode` wrote; ValueError on anything else."""
+        offset, query = value.split("|")
+        return cls(DealListQuery.decode(query), decode_count(offset))
 
 
 def _metadata(data: dict) -> str:
@@ -77,10 +121,10 @@ def deal_label(deal: Deal, customer_name: str) -> str:
 # --------------------------------------------------------------------------- the card
 
 
-def deal_buttons(view: DealView, loc: Localizer) -> list[dict]:
-    """Next stage (until the last, not on a lost deal), Won / Lost (open deals), Log activity, Edit."""
+def deal_buttons(view: DealView, loc: Localizer, *, can_reopen: bool = False, offset: int = 0, listing: str = "") -> list[dict]:
+    """Next stage (until the last, not on a lost deal), Won / Lost (open deals), Reopen (closed deals, for managers), Log activity, Edit."""
     deal = view.deal
-    value = DealRef(deal.id, deal.stage).encode()
+    value = DealRef(deal.id, deal.stage, offset, listing).encode()
     out = []
     following = next_stage(deal.stage)
     if following is not None and deal.status != DealStatus.LOST:
@@ -88,13 +132,36 @@ def deal_buttons(view: DealView, loc: Localizer) -> list[dict]:
     if deal.status == DealStatus.OPEN:
         out.append(button(loc.t("deal.button.won"), ids.DEAL_WON, value, style="primary"))
         out.append(button(loc.t("deal.button.lost"), ids.DEAL_LOST, value, style="danger"))
+    elif can_reopen:
+        out.append(button(loc.t("deal.button.reopen"), ids.DEAL_REOPEN, value))
     out.append(button(loc.t("deal.button.log"), ids.DEAL_LOG, value))
     out.append(button(loc.t("deal.button.edit"), ids.DEAL_EDIT, value))
     return out
 
 
-def build_deal_card(view: DealView, loc: Localizer, *, tz: str, now: datetime, note: SlackSafe | None = None) -> tuple[str, list[dict]]:
-    """The deal card (ephemeral or DM) whose buttons move, win, lose, log on and edit the deal."""
+def build_deal_card(view: DealView, loc: Localizer, *, tz: str, now: datetime, note: SlackSafe | None = None, can_reopen: bool = False) -> tuple[str, list[dict]]:
+    """The deal card (ephemeral or DM) whose buttons move, win, lose, reopen, log on and edit the deal."""
+    deal = view.deal
+    blocks: list[dict] = []
+    if note:
+        blocks.append(section(note))
+    blocks += deal_card_blocks(view, loc, tz=tz, now=now, can_reopen=can_reopen)
+    return fallback_text(loc.md("deal.card.fallback", id=deal.id, name=deal.title or view.customer_name)), blocks
+
+
+def lost_line(view: DealView, loc: Localizer) -> SlackSafe | None:
+    """Why a lost deal was lost: the category and the words given."""
+    deal = view.deal
+    if deal.status != DealStatus.LOST or deal.lost_reason is None:
+        return None
+    reason = loc.t(REASON_KEYS[deal.lost_reason])
+    if deal.lost_note:
+        return loc.md("deal.card.lost_reason_note", reason=reason, note=deal.lost_note)
+    return loc.md("deal.card.lost_reason", reason=reason)
+
+
+def deal_card_blocks(view: DealView, loc: Localizer, *, tz: str, now: datetime, can_reopen: bool = False, offset: int = 0, listing: str = "") -> list[dict]:
+    """A card's blocks: its text (with the checklist it just made, or why it was lost) and its buttons."""
     deal = view.deal
     zone = safe_zone(tz)
     today = now.astimezone(zone).date()
@@ -104,14 +171,66 @@ def build_deal_card(view: DealView, loc: Localizer, *, tz: str, now: datetime, n
         stage=loc.t(f"stage.{deal.stage.value}"), position=list(Stage).index(deal.stage) + 1, stages=len(Stage),
         since=loc.date(since), days=(today - since).days, close=loc.date_long(deal.expected_close) if deal.expected_close else None,
     )
-    blocks: list[dict] = []
-    if note:
-        blocks.append(section(note))
-    blocks.append(section(text))
+    if (why := lost_line(view, loc)) is not None:
+        text = SlackSafe(f"{text}\n{why}")
+    blocks: list[dict] = [section(text)]
     if view.checklist:
         blocks.append(context(loc.render("deal_checklist.j2", tasks=view.checklist[:CHECKLIST_SHOWN], more=max(0, len(view.checklist) - CHECKLIST_SHOWN), today=today)))
-    blocks.append(actions(deal_buttons(view, loc), block_id=f"deal-{deal.id}"))
-    return fallback_text(loc.md("deal.card.fallback", id=deal.id, name=deal.title or view.customer_name)), blocks
+    blocks.append(actions(deal_buttons(view, loc, can_reopen=can_reopen, offset=offset, listing=listing), block_id=f"deal-{deal.id}"))
+    return blocks
+
+
+def build_deal_list(page: DealPage, loc: Localizer, *, tz: str, now: datetime, can_reopen: bool = False, note: SlackSafe | None = None) -> tuple[str, list[dict]]:
+    """One page of `/deal list`: each deal as its card, with Previous / Next."""
+    title = loc.tn(LIST_TITLE_KEYS[page.query.status], page.total)
+    budget = Budget.message()
+    if note:
+        budget.add(section(note))
+    who = page.query.who
+    scope = loc.md("deal.list.scope.team") if who == "team" else loc.md("deal.list.scope.rep", user=mention(page.owner_user_id or who))
+    parts = [scope] + ([loc.md("deal.list.scope.stage", stage=loc.t(f"stage.{page.query.stage.value}"))] if page.query.stage else [])
+    budget.add(header(title), context(SlackSafe(" · ".join(parts))))
+    if not page.views:
+        budget.add(section(loc.md("deal.list.empty")))
+    listing = page.query.encode()
+    cards = [deal_card_blocks(v, loc, tz=tz, now=now, can_reopen=can_reopen, offset=page.offset, listing=listing) for v in page.views]
+    closing: list[dict] = []
+    if page.has_prev or page.has_next:
+        pages = (page.total + page.limit - 1) // page.limit
+        closing.append(context(loc.md("deal.list.page", page=loc.number(page.offset // page.limit + 1), pages=loc.number(pages))))
+        nav = []
+        if page.has_prev:
+            nav.append(button(loc.t("deal.list.prev"), ids.DEALS_PREV, DealsPageRef(page.query, max(0, page.offset - page.limit)).encode()))
+        if page.has_next:
+            nav.append(button(loc.t("deal.list.next"), ids.DEALS_NEXT, DealsPageRef(page.query, page.offset + page.limit).encode()))
+        closing.append(actions(nav, block_id="deals-nav"))
+    closing.append(context(loc.md("deal.list.hint")))
+    budget.add_while_fits(cards, more=lambda n: context(loc.mdn("deal.list.cut", n)), reserve=closing)
+    budget.add(*closing)
+    return fallback_text(title), budget.blocks
+
+
+def build_lost_modal(view: DealView, loc: Localizer, *, metadata: dict) -> dict:
+    """The Lost modal: a reason category (required) and words (required for "other") before the loss is recorded."""
+    reasons = [option(loc.t(REASON_KEYS[r]), r.value) for r in LostReason]
+    blocks = [
+        section(loc.md("deal.lost.modal.deal", deal=deal_label(view.deal, view.customer_name))),
+        input_block(ids.LOST_REASON, loc.t("deal.lost.modal.reason"), {"type": "static_select", "action_id": "value", "options": reasons,
+                                                                       "placeholder": plain(loc.t("deal.lost.modal.reason_placeholder"), 150)}),
+        input_block(ids.LOST_NOTE, loc.t("deal.lost.modal.note"), _text(REASON_NOTE_MAX, multiline=True), optional=True, hint=loc.t("deal.lost.modal.note_hint")),
+    ]
+    return modal(callback_id=ids.LOST_VIEW, title=loc.t("deal.lost.modal.title"), submit=loc.t("deal.lost.modal.submit"),
+                 close=loc.t("common.cancel"), blocks=blocks, private_metadata=_metadata(metadata))
+
+
+def build_reopen_modal(view: DealView, loc: Localizer, *, metadata: dict) -> dict:
+    """The Reopen modal: the manager says why before a won or lost deal is open again."""
+    blocks = [
+        section(loc.md("deal.reopen.modal.deal", deal=deal_label(view.deal, view.customer_name), status=loc.t(STATUS_KEYS[view.deal.status]))),
+        input_block(ids.REOPEN_NOTE, loc.t("deal.reopen.modal.note"), _text(REASON_NOTE_MAX, multiline=True), hint=loc.t("deal.reopen.modal.note_hint")),
+    ]
+    return modal(callback_id=ids.REOPEN_VIEW, title=loc.t("deal.reopen.modal.title"), submit=loc.t("deal.reopen.modal.submit"),
+                 close=loc.t("common.cancel"), blocks=blocks, private_metadata=_metadata(metadata))
 
 
 # --------------------------------------------------------------------------- the deal modal

@@ -4,6 +4,7 @@
 CMD_SALESBOT = "/salesbot"
 CMD_ASSIGN = "/assign"
 CMD_MYTASKS = "/mytasks"
+CMD_TASKS = "/tasks"  # the team board; its pages and task buttons reuse the task list's ids
 
 # Buttons on task cards, lists and the App Home
 TASK_START = "task_start"
@@ -76,6 +77,15 @@ DEAL_WON = "deal_won"
 DEAL_LOST = "deal_lost"
 DEAL_LOG = "deal_log_activity"
 DEAL_EDIT = "deal_edit"
+DEAL_REOPEN = "deal_reopen"  # on a closed deal's card, for managers
+LOST_VIEW = "deal_lost_reason"  # the Lost modal: a reason category and words
+LOST_REASON = "lost_reason"
+LOST_NOTE = "lost_note"
+REOPEN_VIEW = "deal_reopen"
+REOPEN_NOTE = "reopen_note"
+DEALS_PREV = "deals_page_prev"  # /deal list's Previous and Next
+DEALS_NEXT = "deals_page_next"
+DEALS_PAGE = (DEALS_PREV, DEALS_NEXT)
 DEAL_VIEW = "deal_modal"  # the deal modal (create or update)
 DEAL_CUSTOMER = "deal_customer"
 DEAL_NEW_CUSTOMER = "deal_new_customer"

@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.models import Customer, Deal, DealStageChange, DealStatus, Member, OutboxMessage, SalesTeam, Stage
+from bot.models import Customer, Deal, DealStageChange, DealStatus, LostReason, Member, OutboxMessage, SalesTeam, Stage
 from bot.services.figures import STAGE_RANK
 
 ALERT_WINDOW = timedelta(days=1)
@@ -36,7 +36,8 @@ class DealAlert:
     from_stage: Stage | None
     to_stage: Stage
     changed_at: datetime
-    reason: str = ""  # why it was lost, when the change recorded one
+    reason: LostReason | None = None  # why it was lost: the category the Lost form asked for
+    note: str = ""  # and the words
 
 
 def alert_key(change_id: int, recipient: str | None = None) -> str:
@@ -59,7 +60,8 @@ async def due_deal_alerts(session: AsyncSession, *, now: datetime) -> list[DealA
     owner, actor = aliased(Member), aliased(Member)
     c = DealStageChange
     q = (
-        select(c.id, c.status, c.from_stage, c.to_stage, c.changed_at, Deal, SalesTeam, Customer.name, owner.slack_user_id, actor.slack_user_id)
+        select(c.id, c.status, c.from_stage, c.to_stage, c.changed_at, c.reason, c.note, Deal, SalesTeam, Customer.name, owner.slack_user_id,
+               actor.slack_user_id)
         .join(Deal, Deal.id == c.deal_id)
         .join(SalesTeam, SalesTeam.id == c.team_id)
         .join(Customer, Customer.id == Deal.customer_id)
@@ -73,10 +75,11 @@ async def due_deal_alerts(session: AsyncSession, *, now: datetime) -> list[DealA
         .order_by(c.changed_at, c.id)
     )
     alerts = []
-    for change_id, status, from_stage, to_stage, at, deal, team, customer, owner_id, actor_id in (await session.execute(q)).all():
+    for change_id, status, from_stage, to_stage, at, reason, note, deal, team, customer, owner_id, actor_id in (await session.execute(q)).all():
         kind = _kind(DealStatus(status), from_stage, to_stage)
         if kind is not None:
-            alerts.append(DealAlert(change_id, kind, team, deal, customer, owner_id, actor_id, from_stage, Stage(to_stage), at))
+            alerts.append(DealAlert(change_id, kind, team, deal, customer, owner_id, actor_id, from_stage, Stage(to_stage), at,
+                                    reason=LostReason(reason) if reason and kind == LOST else None, note=(note or "") if kind == LOST else ""))
     if not alerts:
         return []
     # Keys already queued (for the channel, or for any manager): the outbox's unique key is the guarantee, this spares the work.

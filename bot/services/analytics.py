@@ -14,13 +14,13 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Member, Role, SalesTeam, Stage
+from bot.models import LostReason, Member, Role, SalesTeam, Stage
 from bot.periods import MONTH, QUARTER, Period, parse_period, period_containing
 from bot.services.actors import Actor, safe_zone
 from bot.services.errors import NotFound, NotOnRoster, PermissionDenied, ServiceError
 from bot.services.figures import (
-    REP, STAGE_RANK, TOTAL, Figures, QuarterWeeks, RepKey, RepMonthFigures, StageLine, StaleDeal, effective_communications, open_funnel,
-    period_figures, quarter_by_week, rep_months, stage_flow, stage_lines, stale_deals, target_amounts,
+    REP, STAGE_RANK, TOTAL, Figures, QuarterWeeks, RepKey, RepMonthFigures, StageLine, StaleDeal, effective_communications, lost_reasons,
+    open_funnel, period_figures, quarter_by_week, rep_months, stage_flow, stage_lines, stale_deals, target_amounts,
 )
 from bot.services.team_settings import TeamSchedule
 
@@ -87,6 +87,7 @@ class PipelineReport:
     stages: list[StageLine]
     stale: list[StaleDeal] = field(default_factory=list)
     effective_communications: int = 0
+    lost_reasons: dict[LostReason | None, int] = field(default_factory=dict)  # deals lost in the period, per reason
 
     def line(self, stage: Stage) -> StageLine:
         """The line of one stage."""
@@ -135,8 +136,9 @@ async def pipeline_report(
     stale = await stale_deals(session, team=team, now=now, stale_days=stale_days, limit=STALE_LIST_MAX)
     await stage_flow(session, team=team, period=period, lines=lines)
     effective = await effective_communications(session, team=team, period=period)
+    lost = await lost_reasons(session, team=team, period=period)
     return PipelineReport(team=team, period=period, currency=actor.workspace.currency, stale_days=stale_days, stages=lines,
-                          stale=stale, effective_communications=effective)
+                          stale=stale, effective_communications=effective, lost_reasons=lost)
 
 
 # --------------------------------------------------------------------------- KPIs

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import I18n
 from bot.parsing import AMOUNT_MAX_TEXT, AmountError, parse_amount
-from bot.models import Customer, Deal, DealStageChange, DealStatus, Member, Segment, Stage, Task
+from bot.models import Customer, Deal, DealStageChange, DealStatus, LostReason, Member, Segment, Stage, Task
 from bot.services import playbooks
 from bot.services.actors import Actor
 from bot.services.errors import NotFound, NotOnRoster, PermissionDenied, ValidationFailed
@@ -27,6 +27,7 @@ TITLE_MAX = 200
 PRODUCT_MAX = 80
 REGION_MAX = 80
 CUSTOMER_NAME_MAX = 200
+REASON_NOTE_MAX = 500
 STAGES = list(Stage)
 
 # A Slack Connect channel (C…, G…) or a user id (U…, W…) for the survey.
@@ -176,6 +177,8 @@ async def validate_draft(session: AsyncSession, *, actor: Actor, draft: DealDraf
         errors["contact"] = ("deal.error.contact", {})
     if deal is not None and deal.status != DealStatus.OPEN and draft.status != deal.status:
         errors["status"] = ("deal.error.closed", {})
+    elif draft.status == DealStatus.LOST and (deal is None or deal.status != DealStatus.LOST):
+        errors["status"] = ("deal.error.lost_needs_reason", {})  # a loss is recorded with its reason, by the Lost button
     if deal is not None and deal.status == DealStatus.LOST and draft.stage != deal.stage:
         errors["stage"] = ("deal.error.lost_stage", {})
     owner, owner_error = await _owner(session, actor=actor, user_id=draft.owner_user_id)
@@ -243,7 +246,7 @@ def moved_forward(from_stage: Stage | None, to_stage: Stage, status: DealStatus)
 
 async def record_stage_change(
     session: AsyncSession, *, workspace_id: int, deal_id: int, team_id: int | None, from_stage: Stage | None, to_stage: Stage,
-    status: DealStatus, actor_id: int | None, at: datetime,
+    status: DealStatus, actor_id: int | None, at: datetime, reason: LostReason | None = None, note: str = "",
 ) -> DealStageChange:
     """Write a stage change and close the deal's previous one (when it left, and whether forward)."""
     previous = (await session.execute(
@@ -255,7 +258,10 @@ async def record_stage_change(
         previous.left_at = at
         previous.advanced = moved_forward(previous.to_stage, to_stage, status) if previous.status == DealStatus.OPEN else None
         session.add(previous)
-    change = DealStageChange(workspace_id=workspace_id, deal_id=deal_id, team_id=team_id, from_stage=from_stage, to_stage=to_stage, status=status, actor_id=actor_id, changed_at=at)
+    change = DealStageChange(
+        workspace_id=workspace_id, deal_id=deal_id, team_id=team_id, from_stage=from_stage, to_stage=to_stage, status=status, actor_id=actor_id,
+        changed_at=at, reason=reason, note=note,
+    )
     session.add(change)
     await session.flush()
     return change
@@ -277,9 +283,11 @@ async def _move(session: AsyncSession, *, actor: Actor, deal: Deal, expected: St
     return True, await playbooks.run_playbook(session, actor=actor, deal=deal, stage=to, owner=owner, now=now, i18n=i18n)
 
 
-async def _close(session: AsyncSession, *, actor: Actor, deal: Deal, status: DealStatus, now: datetime) -> bool:
+async def _close(session: AsyncSession, *, actor: Actor, deal: Deal, status: DealStatus, now: datetime, reason: LostReason | None = None, note: str = "") -> bool:
     """Win or lose an open deal once; a won deal schedules its satisfaction survey."""
     values = {"status": status, "updated_at": now, ("won_at" if status == DealStatus.WON else "lost_at"): now}
+    if status == DealStatus.LOST:
+        values.update(lost_reason=reason, lost_note=note)
     result = await session.execute(
         update(Deal)
         .where(Deal.id == deal.id, Deal.workspace_id == actor.workspace.id, Deal.status == DealStatus.OPEN)
@@ -290,7 +298,10 @@ async def _close(session: AsyncSession, *, actor: Actor, deal: Deal, status: Dea
         return False
     deal = await session.get(Deal, deal.id, populate_existing=True)
     # A move to won or lost keeps the last stage (see DealStageChange).
-    await record_stage_change(session, workspace_id=actor.workspace.id, deal_id=deal.id, team_id=deal.team_id, from_stage=deal.stage, to_stage=deal.stage, status=status, actor_id=actor.member.id, at=now)
+    await record_stage_change(
+        session, workspace_id=actor.workspace.id, deal_id=deal.id, team_id=deal.team_id, from_stage=deal.stage, to_stage=deal.stage, status=status,
+        actor_id=actor.member.id, at=now, reason=reason, note=note,
+    )
     if status == DealStatus.WON:
         customer = await session.get(Customer, deal.customer_id)
         team = await team_of(session, workspace=actor.workspace, team_id=deal.team_id)
@@ -309,14 +320,64 @@ async def advance_stage(session: AsyncSession, *, actor: Actor, deal_id: int, ex
     return DealOutcome(view=await deal_view(session, actor=actor, deal=deal, checklist=checklist), changed=changed, stage_changed=changed)
 
 
-async def close_deal(session: AsyncSession, *, actor: Actor, deal_id: int, status: DealStatus, now: datetime) -> DealOutcome:
-    """The card's Won / Lost: close an open deal once."""
+def lost_reason_errors(reason: LostReason | None, note: str) -> dict[str, tuple[str, dict]]:
+    """What is wrong with a Lost reason: a category is needed, and words when it is "other"."""
+    errors: dict[str, tuple[str, dict]] = {}
+    if reason is None:
+        errors["reason"] = ("deal.lost.error.reason_required", {})
+    if len(note) > REASON_NOTE_MAX:
+        errors["note"] = ("deal.lost.error.note_too_long", {"max": REASON_NOTE_MAX})
+    elif reason == LostReason.OTHER and not note:
+        errors["note"] = ("deal.lost.error.note_required", {})
+    return errors
+
+
+async def close_deal(
+    session: AsyncSession, *, actor: Actor, deal_id: int, status: DealStatus, now: datetime, reason: LostReason | None = None, note: str = "",
+) -> DealOutcome:
+    """The card's Won, or the Lost modal (with its reason): close an open deal once."""
     if status == DealStatus.OPEN:
         raise ValueError("close_deal needs won or lost")
+    note = note.strip()
+    if status == DealStatus.LOST and (errors := lost_reason_errors(reason, note)):
+        raise ValidationFailed(errors)
     deal = await load_deal(session, actor=actor, deal_id=deal_id)
-    changed = await _close(session, actor=actor, deal=deal, status=status, now=now)
+    changed = await _close(session, actor=actor, deal=deal, status=status, now=now, reason=reason if status == DealStatus.LOST else None,
+                           note=note if status == DealStatus.LOST else "")
     deal = await session.get(Deal, deal_id, populate_existing=True)
     return DealOutcome(view=await deal_view(session, actor=actor, deal=deal), changed=changed, won=changed and status == DealStatus.WON)
+
+
+def may_reopen(actor: Actor, deal: Deal) -> bool:
+    """A manager of the deal's team, or an admin (a rep cannot undo their own result)."""
+    return actor.is_admin or (actor.is_manager and actor.member.team_id is not None and actor.member.team_id == deal.team_id)
+
+
+async def reopen_deal(session: AsyncSession, *, actor: Actor, deal_id: int, note: str, now: datetime) -> DealOutcome:
+    """Reopen a won or lost deal once, with the manager's reason; attainment and KPIs drop the win (they read status and won_at)."""
+    note = note.strip()
+    if not note:
+        raise ValidationFailed({"note": ("deal.reopen.error.note_required", {})})
+    if len(note) > REASON_NOTE_MAX:
+        raise ValidationFailed({"note": ("deal.lost.error.note_too_long", {"max": REASON_NOTE_MAX})})
+    deal = await load_deal(session, actor=actor, deal_id=deal_id)
+    if not may_reopen(actor, deal):
+        raise PermissionDenied("deal.reopen.error.managers_only")
+    # A conditional UPDATE: of twenty racing reopen submissions, one finds the deal closed.
+    result = await session.execute(
+        update(Deal)
+        .where(Deal.id == deal.id, Deal.workspace_id == actor.workspace.id, Deal.status.in_((DealStatus.WON, DealStatus.LOST)))
+        .values(status=DealStatus.OPEN, won_at=None, lost_at=None, lost_reason=None, lost_note="", updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    changed = result.rowcount == 1
+    deal = await session.get(Deal, deal_id, populate_existing=True)
+    if changed:
+        await record_stage_change(
+            session, workspace_id=actor.workspace.id, deal_id=deal.id, team_id=deal.team_id, from_stage=deal.stage, to_stage=deal.stage,
+            status=DealStatus.OPEN, actor_id=actor.member.id, at=now, note=note,
+        )
+    return DealOutcome(view=await deal_view(session, actor=actor, deal=deal), changed=changed)
 
 
 async def stage_history(session: AsyncSession, *, actor: Actor, deal_id: int) -> list[DealStageChange]:

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.models import (
-    Activity, Customer, Deal, DealStageChange, DealStatus, Expense, Member, SalesTeam, Stage, Survey, Target, Task, TaskAssignee,
+    Activity, Customer, Deal, DealStageChange, DealStatus, Expense, LostReason, Member, SalesTeam, Stage, Survey, Target, Task, TaskAssignee,
     TaskStatus, UTCDateTime,
 )
 from bot.periods import MONTH, QUARTER, WEEK, Period, period_containing
@@ -630,6 +630,18 @@ async def pipeline_movement(session: AsyncSession, *, team: SalesTeam, period: P
     ).where(c.workspace_id == team.workspace_id, c.team_id == team.id, c.changed_at >= _ts(start), c.changed_at < _ts(end))
     new_deals, advances = (await session.execute(q)).one()
     return int(new_deals or 0), int(advances or 0)
+
+
+async def lost_reasons(session: AsyncSession, *, team: SalesTeam, period: Period) -> dict[LostReason | None, int]:
+    """Deals of the team lost in the period (and still lost) per reason; None for losses recorded before reasons were asked."""
+    start, end = period.utc_range(safe_zone(team.timezone))
+    q = (
+        select(Deal.lost_reason, func.count())
+        .where(Deal.workspace_id == team.workspace_id, Deal.team_id == team.id, Deal.status == DealStatus.LOST,
+               Deal.lost_at >= _ts(start), Deal.lost_at < _ts(end))
+        .group_by(Deal.lost_reason)
+    )
+    return {reason: int(n) for reason, n in (await session.execute(q)).all()}
 
 
 async def effective_communications(session: AsyncSession, *, team: SalesTeam, period: Period) -> int:

@@ -344,22 +344,36 @@ async def home_overview(session: AsyncSession, *, actor: Actor, today: date, my_
         my = TaskPage([], 0, 0, my_limit)
     team: list[RepOverdue] = []
     if actor.is_manager and actor.member.team_id is not None:
-        q = (
-            select(Member, Task)
-            .join(TaskAssignee, TaskAssignee.member_id == Member.id)
+        # Each rep's first few overdue tasks and their count, ranked in the database: a team of 300 reps
+        # with thousands overdue loads 300 × per_rep rows, not all of them.
+        order = (Task.due_date, Task.priority, Task.id)
+        ranked = (
+            select(
+                TaskAssignee.member_id.label("member_id"), TaskAssignee.task_id.label("task_id"),
+                func.row_number().over(partition_by=TaskAssignee.member_id, order_by=order).label("rank"),
+                func.count().over(partition_by=TaskAssignee.member_id).label("total"),
+            )
             .join(Task, Task.id == TaskAssignee.task_id)
+            .join(Member, Member.id == TaskAssignee.member_id)
             .where(
                 Task.workspace_id == actor.workspace.id, Member.team_id == actor.member.team_id,
                 Task.status != TaskStatus.DONE, Task.due_date < today,
             )
-            .order_by(Member.name, Member.slack_user_id, Task.due_date, Task.priority, Task.id)
+            .subquery()
         )
-        grouped: dict[int, tuple[Member, list[Task]]] = {}
-        for member, task in (await session.execute(q)).all():
-            grouped.setdefault(member.id, (member, []))[1].append(task)
-        shown = [t for _, ts in grouped.values() for t in ts[:per_rep]]
+        q = (
+            select(Member, Task, ranked.c.total)
+            .join(ranked, ranked.c.member_id == Member.id)
+            .join(Task, Task.id == ranked.c.task_id)
+            .where(ranked.c.rank <= per_rep)
+            .order_by(Member.name, Member.slack_user_id, *order)
+        )
+        grouped: dict[int, tuple[Member, list[Task], int]] = {}
+        for member, task, total in (await session.execute(q)).all():
+            grouped.setdefault(member.id, (member, [], int(total)))[1].append(task)
+        shown = [t for _, ts, _ in grouped.values() for t in ts]
         rows = {r.task.id: r for r in await _rows(session, shown)}
-        team = [RepOverdue(m, [rows[t.id] for t in ts[:per_rep]], len(ts)) for m, ts in grouped.values()]
+        team = [RepOverdue(m, [rows[t.id] for t in ts], total) for m, ts, total in grouped.values()]
     return HomeOverview(my_tasks=my, team_overdue=team)
 
 

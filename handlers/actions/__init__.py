@@ -7,7 +7,9 @@ from handlers.actions.assign_refresh import handle_assign_refresh
 from handlers.actions.chart_buttons import handle_kpi_chart, handle_pipeline_chart
 from handlers.actions.customer_search import handle_customer_search
 from handlers.actions.priorities_buttons import handle_daily_done, handle_daily_see_all, handle_daily_snooze
-from handlers.actions.deal_buttons import handle_deal_edit, handle_deal_log, handle_deal_lost, handle_deal_next, handle_deal_won
+from handlers.actions.deal_buttons import (
+    handle_deal_edit, handle_deal_log, handle_deal_lost, handle_deal_next, handle_deal_reopen, handle_deal_won, handle_deals_page,
+)
 from handlers.actions.suggestion_buttons import handle_suggestion_decision
 from handlers.actions.survey_buttons import handle_survey_comment, handle_survey_score
 from handlers.actions.timezone_search import handle_timezone_search
@@ -25,6 +27,9 @@ def register(app: AsyncApp) -> None:
     app.action(ids.DEAL_NEXT)(handle_deal_next)
     app.action(ids.DEAL_WON)(handle_deal_won)
     app.action(ids.DEAL_LOST)(handle_deal_lost)
+    app.action(ids.DEAL_REOPEN)(handle_deal_reopen)
+    for action_id in ids.DEALS_PAGE:
+        app.action(action_id)(handle_deals_page)
     app.action(ids.DEAL_LOG)(handle_deal_log)
     app.action(ids.DEAL_EDIT)(handle_deal_edit)
     for action_id in ids.SURVEY_SCORES:

@@ -1,14 +1,15 @@
-"""The deal card's buttons: Next stage, Won, Lost, Log activity and Edit."""
+"""The deal card's buttons: Next stage, Won, Lost, Reopen, Log activity and Edit; and /deal list's pages."""
 
 from __future__ import annotations
 
 from bot.unit import turn
-from bot.blocks.deals import DealRef, build_deal_card, build_deal_modal, build_log_modal
+from bot.blocks.deals import DealRef, DealsPageRef, build_deal_list, build_deal_modal, build_log_modal, build_lost_modal, build_reopen_modal
 from bot.models import DealStatus
-from bot.services import deals
-from bot.services.errors import NotFound
+from bot.services import deal_list, deals
+from bot.services.errors import NotFound, PermissionDenied, ServiceError
 from bot.services.tasks import members_by_ids
 from bot.surfaces import publish_homes
+from handlers.deal_redraw import deal_surface
 from handlers.replies import reply_to_click, open_modal
 
 
@@ -20,14 +21,15 @@ def _ref(action) -> DealRef:
 
 
 async def _change(ack, body, action, client, respond, context, change):
-    """Apply a change to the deal the card shows, then redraw the card in place."""
+    """Apply a change to the deal the card shows, then redraw the card (or its list page) in place."""
     await ack()
     deps = context["deps"]
     async with turn(deps, client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=reply_to_click(body, client, respond)) as t:
-        outcome = await change(t, deps, _ref(action))
+        ref = _ref(action)
+        outcome = await change(t, deps, ref)
         await t.session.commit()
         note = t.loc.md("deal.card.won") if outcome.won else None
-        text, blocks = build_deal_card(outcome.view, t.loc, tz=t.actor.member.tz, now=t.now, note=note)
+        text, blocks = await deal_surface(t, ref=ref, view=outcome.view, note=note)
         await respond(text=text, blocks=blocks, replace_original=True)
         if outcome.view.checklist:  # new checklist tasks: the owner's Home lists them
             owners = await members_by_ids(t.session, workspace_id=t.actor.workspace.id, member_ids=[outcome.view.deal.owner_id])
@@ -53,12 +55,40 @@ async def handle_deal_won(ack, body, action, client, respond, context):
 
 
 async def handle_deal_lost(ack, body, action, client, respond, context):
-    """Mark the deal lost (once)."""
+    """Ask why the deal was lost (a modal) before the loss is recorded."""
+    await ack()
+    async with turn(context["deps"], client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=reply_to_click(body, client, respond)) as t:
+        ref = _ref(action)
+        dv = await deals.get_deal_view(t.session, actor=t.actor, deal_id=ref.deal_id)
+        if dv.deal.status != DealStatus.OPEN:
+            raise ServiceError("deal.lost.error.closed")
+        view = build_lost_modal(dv, t.loc, metadata={"ref": ref.encode(), "ru": body.get("response_url")})
+        await open_modal(client, body["trigger_id"], view)
 
-    async def change(t, deps, ref):
-        return await deals.close_deal(t.session, actor=t.actor, deal_id=ref.deal_id, status=DealStatus.LOST, now=t.now)
 
-    await _change(ack, body, action, client, respond, context, change)
+async def handle_deal_reopen(ack, body, action, client, respond, context):
+    """Ask a manager why a won or lost deal is reopened (a modal) before it is."""
+    await ack()
+    async with turn(context["deps"], client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=reply_to_click(body, client, respond)) as t:
+        ref = _ref(action)
+        dv = await deals.get_deal_view(t.session, actor=t.actor, deal_id=ref.deal_id)
+        if not deals.may_reopen(t.actor, dv.deal):
+            raise PermissionDenied("deal.reopen.error.managers_only")
+        view = build_reopen_modal(dv, t.loc, metadata={"ref": ref.encode(), "ru": body.get("response_url")})
+        await open_modal(client, body["trigger_id"], view)
+
+
+async def handle_deals_page(ack, body, action, client, respond, context):
+    """Show the previous or next page of /deal list in place."""
+    await ack()
+    async with turn(context["deps"], client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=reply_to_click(body, client, respond)) as t:
+        try:
+            ref = DealsPageRef.decode(action.get("value", ""))
+        except (ValueError, TypeError):
+            raise NotFound("deal.error.not_found", id="?") from None
+        page = await deal_list.list_deals(t.session, actor=t.actor, query=ref.query, offset=ref.offset)
+        text, blocks = build_deal_list(page, t.loc, tz=t.actor.member.tz, now=t.now, can_reopen=t.actor.can_assign)
+        await respond(text=text, blocks=blocks, replace_original=True)
 
 
 async def handle_deal_log(ack, body, action, client, respond, context):

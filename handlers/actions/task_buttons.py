@@ -56,7 +56,7 @@ async def handle_task_note(ack, body, action, client, respond, context):
 
 
 async def handle_tasks_page(ack, body, action, client, respond, context):
-    """Show the previous or next page of /mytasks in place."""
+    """Show the previous or next page of /mytasks or of the team board in place."""
     await ack()
     deps = context["deps"]
     async with turn(deps, client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=reply_to_click(body, client, respond)) as t:

@@ -9,6 +9,7 @@ from handlers.commands.expense import handle_expense
 from handlers.commands.log import handle_log
 from handlers.commands.kpi import handle_kpi
 from handlers.commands.mytasks import handle_mytasks
+from handlers.commands.tasks import handle_tasks
 from handlers.commands.pipeline import handle_pipeline
 from handlers.commands.salesbot import handle_salesbot
 from handlers.commands.suggest import handle_suggest
@@ -21,6 +22,7 @@ def register(app: AsyncApp) -> None:
     app.command(ids.CMD_SUGGEST)(handle_suggest)
     app.command(ids.CMD_ASSIGN)(handle_assign)
     app.command(ids.CMD_MYTASKS)(handle_mytasks)
+    app.command(ids.CMD_TASKS)(handle_tasks)
     app.command(ids.CMD_DEAL)(handle_deal)
     app.command(ids.CMD_LOG)(handle_log)
     app.command(ids.CMD_EXPENSE)(handle_expense)

@@ -1,4 +1,4 @@
-"""/deal: open the deal modal (new, or `/deal ID` to edit), and `/deal playbook STAGE [set …]`."""
+"""/deal: open the deal modal (new, or `/deal ID` to edit), `/deal list …`, and `/deal playbook STAGE [set …]`."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import re
 from dataclasses import dataclass, field
 
 from bot.unit import turn
-from bot.blocks.deals import build_deal_modal, build_playbook
+from bot.blocks.deals import build_deal_list, build_deal_modal, build_playbook
 from bot.i18n import LANGUAGES
 from bot.models import Stage
 from bot.parsing import split_words, unescape
-from bot.services import deals, playbooks
+from bot.services import deal_list, deals, playbooks
 from bot.services.errors import ServiceError
 from handlers.replies import ephemeral, open_modal
 
@@ -23,10 +23,11 @@ _QUOTES = str.maketrans({"“": '"', "”": '"', "「": '"', "」": '"', "„": 
 class DealCommand:
     """What `/deal …` asks for."""
 
-    action: str  # new | edit | playbook_show | playbook_set
+    action: str  # new | edit | list | playbook_show | playbook_set
     deal_id: int | None = None
     stage: Stage | None = None
     items: list[str] = field(default_factory=list)
+    listing: deal_list.DealListQuery | None = None
 
 
 def parse_stage(word: str, names: dict[str, Stage] | None = None) -> Stage:
@@ -41,12 +42,14 @@ def parse_stage(word: str, names: dict[str, Stage] | None = None) -> Stage:
 
 
 def parse_deal_command(text: str, stage_names: dict[str, Stage] | None = None) -> DealCommand:
-    """Parse `/deal`, `/deal 12`, `/deal playbook STAGE` and `/deal playbook STAGE set "a" "b"` (text already unescaped)."""
+    """Parse `/deal`, `/deal 12`, `/deal list …`, `/deal playbook STAGE` and `/deal playbook STAGE set "a" "b"` (text already unescaped)."""
     words = split_words(text.translate(_QUOTES))
     if not words:
         return DealCommand("new")
     if len(words) == 1 and (m := _DEAL_ID.fullmatch(words[0])):
         return DealCommand("edit", deal_id=int(m.group(1)))
+    if words[0].lower() in ("list", "列表"):
+        return DealCommand("list", listing=deal_list.parse_deal_list(words[1:], stage_names))
     if words[0].lower() in ("playbook", "清单") and len(words) >= 2:
         stage = parse_stage(words[1], stage_names)
         if len(words) == 2:
@@ -66,7 +69,7 @@ def stage_names(deps) -> dict[str, Stage]:
 
 
 async def handle_deal(ack, command, client, respond, context):
-    """Open the deal modal (new or prefilled), or show or replace a stage playbook."""
+    """Open the deal modal (new or prefilled), list deals, or show or replace a stage playbook."""
     await ack()
     deps = context["deps"]
     async with turn(deps, client, team_id=command["team_id"], user_id=command["user_id"], reply=ephemeral(respond)) as t:
@@ -78,6 +81,11 @@ async def handle_deal(ack, command, client, respond, context):
                 checklist = await playbooks.set_playbook(t.session, actor=t.actor, stage=cmd.stage, titles=cmd.items, i18n=deps.i18n)
             text, blocks = build_playbook(checklist, t.loc)
             await t.session.commit()  # what the reply says is stored before anyone reads it
+            await respond(text=text, blocks=blocks, response_type="ephemeral")
+            return
+        if cmd.action == "list":
+            page = await deal_list.list_deals(t.session, actor=t.actor, query=cmd.listing)
+            text, blocks = build_deal_list(page, t.loc, tz=t.actor.member.tz, now=t.now, can_reopen=t.actor.can_assign)
             await respond(text=text, blocks=blocks, response_type="ephemeral")
             return
         deals.require_roster(t.actor)

@@ -4,6 +4,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.blocks import ids
 from handlers.views.assign_submit import handle_assign_submission
+from handlers.views.deal_close_submit import handle_lost_submission, handle_reopen_submission
 from handlers.views.deal_submit import handle_deal_submission
 from handlers.views.log_submit import handle_log_submission
 from handlers.views.note_submit import handle_note_submission
@@ -18,6 +19,8 @@ def register(app: AsyncApp) -> None:
     app.view(ids.ASSIGN_VIEW)(handle_assign_submission)
     app.view(ids.NOTE_VIEW)(handle_note_submission)
     app.view(ids.DEAL_VIEW)(handle_deal_submission)
+    app.view(ids.LOST_VIEW)(handle_lost_submission)
+    app.view(ids.REOPEN_VIEW)(handle_reopen_submission)
     app.view(ids.LOG_VIEW)(handle_log_submission)
     app.view(ids.CONFIG_VIEW)(handle_config_submission)
     app.view(ids.SUGGEST_VIEW)(handle_suggest_submission)

@@ -73,7 +73,7 @@ async def handle_deal_submission(ack, body, view, client, context):
     async def after(t, saved, confirm):
         outcome, dv = saved.outcome, saved.outcome.view
         note = t.loc.md("deal.card.won") if outcome.won else t.loc.md("deal.card.updated" if meta.get("deal") else "deal.card.created")
-        text, blocks = build_deal_card(dv, t.loc, tz=t.actor.member.tz, now=t.now, note=note)
+        text, blocks = build_deal_card(dv, t.loc, tz=t.actor.member.tz, now=t.now, note=note, can_reopen=t.actor.can_assign)
         # Opened from a card's Edit button: redraw that card in place; from /deal: a new card for its author.
         await confirm.message(text, blocks, replace=bool(meta.get("card")))
         owner = (await members_by_ids(t.session, workspace_id=t.actor.workspace.id, member_ids=[dv.deal.owner_id]))[0]

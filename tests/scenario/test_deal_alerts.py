@@ -70,11 +70,17 @@ async def test_without_a_channel_each_manager_hears_it_and_off_means_off(driver,
     await both_teams(driver)
     await alert_settings(db, channel=None)
     deal, card = await new_deal(driver, slack, db, title="Umbrella deal", amount="12万")
-    await click(driver, card, ids.DEAL_LOST, user=REP1)
+    reply = await click(driver, card, ids.DEAL_LOST, user=REP1)
+    [opened] = await slack.wait_for("views.open", lambda c: c.args.get("trigger_id") == reply.trigger_id)
+    saved = await driver.submit_view(opened.response["view"]["id"], user=REP1,
+                                     values={ids.LOST_REASON: "competitor", ids.LOST_NOTE: "Went with <Initech>"})
+    assert saved.status == 200 and not saved.body, saved.body
+    await settle()
     await run(deps, "deal_alerts", clock.now + timedelta(minutes=1))
     await run(deps, "deal_alerts", clock.now + timedelta(minutes=2))
     [dm] = [m for m in dm_cards(slack, MANAGER) if "Umbrella deal" in shown_text(m["blocks"])]
     assert "Lost:" in shown_text(dm["blocks"]) and "¥120,000" in shown_text(dm["blocks"])
+    assert "Why: Competitor: Went with &lt;Initech&gt;" in shown_text(dm["blocks"])
 
     await alert_settings(db, channel=None, amount=None)
     other, other_card = await new_deal(driver, slack, db, title="Quiet deal", amount="50万")

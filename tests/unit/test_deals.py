@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from bot.i18n import I18n
 from bot.models import (
+    LostReason,
     Activity, ActivityKind, Customer, Deal, DealStageChange, DealStatus, Expense, Segment, Stage, Survey, SurveyStatus,
 )
 from bot.services import activities, deals
@@ -169,7 +170,7 @@ async def test_won_once_schedules_one_survey(session, w):
     surveys = list((await session.execute(select(Survey))).scalars())
     assert [(s.source, s.source_id, s.rep_id, s.customer_id, s.status) for s in surveys] == [("deal", deal.id, w.rep1_m.id, deal.customer_id, SurveyStatus.MANUAL)]
     # A lost click after the win changes nothing either.
-    lost = await deals.close_deal(session, actor=w.rep1, deal_id=deal.id, status=DealStatus.LOST, now=NOW)
+    lost = await deals.close_deal(session, actor=w.rep1, deal_id=deal.id, status=DealStatus.LOST, now=NOW, reason=LostReason.PRICE)
     assert not lost.changed and lost.view.deal.status == DealStatus.WON
 
 
@@ -183,7 +184,7 @@ async def test_won_in_the_modal_schedules_the_survey_to_the_contact(session, w):
 
 async def test_lost_deal_stays_put(session, w):
     deal = (await create(session, w.rep1)).view.deal
-    out = await deals.close_deal(session, actor=w.rep1, deal_id=deal.id, status=DealStatus.LOST, now=NOW)
+    out = await deals.close_deal(session, actor=w.rep1, deal_id=deal.id, status=DealStatus.LOST, now=NOW, reason=LostReason.TIMING)
     assert out.changed and out.view.deal.lost_at == NOW and await f.count_rows(session, Survey) == 0
     moved = await deals.advance_stage(session, actor=w.rep1, deal_id=deal.id, expected=Stage.LEAD, now=NOW, i18n=I18N)
     assert not moved.changed
