@@ -17,6 +17,12 @@ def build_app(deps: Deps, *, client: AsyncWebClient | None = None) -> AsyncApp:
     """The Bolt app with every listener registered."""
 
     settings = deps.settings
+    oauth: dict = {}
+    if settings.oauth_enabled:
+        # Many workspaces: each request is served with its workspace's own token, or refused.
+        from bot.oauth import InstallationAuthorize, oauth_settings
+
+        oauth = {"oauth_settings": oauth_settings(deps), "authorize": InstallationAuthorize(deps.tokens)}
     app = AsyncApp(
         name="salesbot",  # named here: unnamed, Bolt inspects the call stack for a name on every build
         client=client or make_client(settings),
@@ -24,6 +30,7 @@ def build_app(deps: Deps, *, client: AsyncWebClient | None = None) -> AsyncApp:
         # Socket Mode has no signatures to check; HTTP mode always verifies.
         request_verification_enabled=settings.slack_app_token is None,
         raise_error_for_unhandled_request=False,
+        **oauth,
     )
 
     # One place for every failure: logged with its traceback, answered in the member's language.

@@ -182,6 +182,8 @@ def _require_bot_token(settings: Settings) -> None:
     """The scheduler and sender post to Slack: they need the bot token (and nothing else)."""
     from bot.settings import is_placeholder
 
+    if settings.oauth_enabled:
+        return  # each workspace's token is its installation's, read from the database
     if is_placeholder(settings.slack_bot_token):
         raise ConfigError("SLACK_BOT_TOKEN is not set (or is still a placeholder): set it to the app's bot token (xoxb-...).")
 
