@@ -1326,7 +1326,7 @@ class SlackStandIn:
             "user": self.bot_user_id,
             "bot_id": self.bot_id,
             "app_id": self.api_app_id,
-            "team": self.team_id,
+            "team": self.channels.get(message["channel"], {}).get("team_id", self.team_id),
             "ts": message["ts"],
         }
         if message["blocks"] is not None:
@@ -1399,9 +1399,10 @@ class SlackStandIn:
 
     def _replace_view(self, record: dict[str, Any], view: dict[str, Any]) -> None:
         view_hash = f"{int(time.time())}.{secrets.token_hex(4)}"
+        team_id = self.users.get(record["user"] or "", {}).get("team_id", self.team_id)  # the owner's workspace
         full = {
             "id": record["id"],
-            "team_id": self.team_id,
+            "team_id": team_id,
             "type": record["type"],
             "title": None,
             "submit": None,
@@ -1422,7 +1423,7 @@ class SlackStandIn:
                 "root_view_id": record["stack"]["root_view_id"],
                 "previous_view_id": record["stack"]["previous_view_id"],
                 "app_id": self.api_app_id,
-                "app_installed_team_id": self.team_id,
+                "app_installed_team_id": team_id,
                 "bot_id": self.bot_id,
             }
         )
