@@ -201,3 +201,41 @@ async def _rows_of(db, workspace_id: int) -> dict[str, int]:
         for table, cond in deletion_plan(workspace_id):
             out[table.name] = (await s.execute(select(func.count()).select_from(table).where(cond))).scalar_one()
     return out
+
+
+async def test_forged_replayed_and_foreign_browser_states_are_refused(driver, slack, db, site, http):
+    link, state = await add_to_slack(http, site)
+    redirect = slack.approve(link, team_id=TEAM, user=ADMIN)
+    # A state the app never issued, even with a matching cookie: refused before the code is used.
+    forged = redirect.replace(state, "forged.0123456789abcdef0123456789abcdef")
+    assert (await finish(http, forged, "forged.0123456789abcdef0123456789abcdef"))[0] == 401
+    # The genuine state from a browser without the cookie (a link passed on): refused.
+    assert (await finish(http, redirect, None))[0] == 400
+    assert slack.calls_to("oauth.v2.access") == [] and await installations(db) == {}
+    # The right browser completes the install once; replaying the same redirect is refused.
+    assert (await finish(http, redirect, state))[0] == 200
+    assert (await finish(http, redirect, state))[0] == 401
+    assert len(slack.calls_to("oauth.v2.access")) == 1
+    assert list(await installations(db)) == [TEAM]
+
+
+async def test_concurrent_redirects_with_one_state_install_once(driver, slack, db, site, http):
+    link, state = await add_to_slack(http, site)
+    redirect = slack.approve(link, team_id=TEAM_B, user=ADMIN_B)
+    results = await asyncio.gather(*(finish(http, redirect, state) for _ in range(24)))
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [200] + [401] * 23, statuses
+    assert len(slack.calls_to("oauth.v2.access")) == 1
+    assert await installations(db) == {TEAM_B: slack.token_of(TEAM_B)}
+    async with db.sessionmaker() as s:
+        assert (await s.execute(select(func.count()).select_from(Workspace).where(Workspace.slack_team_id == TEAM_B))).scalar_one() == 1
+
+
+async def test_a_workspace_that_never_installed_is_not_served(driver, slack, db, site, logged_errors):
+    logged_errors.allow("the AuthorizeResult (returned value from authorize) for it was not found")
+    reply = await driver.slash("/mytasks", "", user=REP1)
+    [apology] = await reply.responses()
+    assert "no longer installed" in apology["text"]
+    assert [c for c in slack.calls if c.token] == [], "no Web API call without an installation"
+    async with db.sessionmaker() as s:
+        assert (await s.execute(select(func.count()).select_from(Workspace))).scalar_one() == 0
