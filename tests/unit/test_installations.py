@@ -156,3 +156,19 @@ def test_a_new_table_with_no_path_to_a_workspace_is_refused():
     sa.Table("child", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("task_id", sa.ForeignKey("task.id")))
     metadata.remove(metadata.tables["orphan"])
     assert "child" in {t.name for t, _ in deletion_plan(1, metadata)}
+
+
+async def test_the_sender_cancels_a_row_whose_workspace_has_no_installation_and_calls_nothing(db):
+    from jobs.outbox import Sender, SenderConfig
+
+    store = DatabaseInstallationStore(db)
+    await store.async_save(installation("TA", "xoxb-a"))
+    async with db.sessionmaker() as s:
+        ws_id = (await s.execute(select(Workspace.id).where(Workspace.slack_team_id == "TA"))).scalar_one()
+        await enqueue(s, [_post(ws_id, "a1")])
+        await s.commit()
+    # Another process removed the installation before it could cancel the row.
+    await store.async_delete_all(enterprise_id=None, team_id="TA")
+    tokens = BotTokens(db, per_workspace=True)
+    sender = Sender(db, client=None, config=SenderConfig(lease_seconds=5, request_timeout=2), clock=lambda: NOW, tokens=tokens)  # type: ignore[arg-type]
+    assert await sender.deliver(["a1"]) == {OutboxStatus.CANCELLED: 1}
