@@ -103,6 +103,12 @@ class BotTokens:
         """Drop what is cached for a team (installed again, or uninstalled, in this process)."""
         self._by_team.pop(team_id, None)
 
+    def forget_workspace(self, workspace_id: int) -> None:
+        """Drop what is cached for a workspace (Slack refused its token)."""
+        team_id = self._team_of.get(workspace_id)
+        if team_id is not None:
+            self.forget(team_id)
+
 
 class DatabaseInstallationStore(AsyncInstallationStore):
     """slack_sdk's installation store contract on the slack_installation table: one installation per workspace."""

@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 
 TERMINAL = frozenset({OutboxStatus.SENT, OutboxStatus.DEAD, OutboxStatus.SKIPPED, OutboxStatus.UNKNOWN, OutboxStatus.CANCELLED})
 NOTICE_JOB = "outbox.dead"  # the admins' notice about a dead post (never itself reported)
+# Slack's answers when the app is no longer installed in the workspace (OAuth mode: the post is cancelled).
+NOT_INSTALLED = frozenset({"token_revoked", "invalid_auth", "account_inactive", "not_authed"})
 _CHUNK = 500  # rows or keys per statement: well under SQLite's and asyncpg's parameter limits
 
 
@@ -635,6 +637,12 @@ class Sender:
     async def _api_failure(self, row: OutboxMessage, exc: SlackApiError) -> None:
         status = exc.response.status_code
         code = exc.response.get("error") if hasattr(exc.response, "get") else None
+        if self.tokens is not None and code in NOT_INSTALLED:
+            # Uninstalled while the token was cached here (another process took the event).
+            self.tokens.forget_workspace(row.workspace_id)
+            log.warning("outbox: %s cancelled: Slack says %s for its workspace", row.key, code)
+            await self._update_claimed(row, status=OutboxStatus.CANCELLED, last_error=f"the app is not installed in the workspace ({code})")
+            return
         if status == 429:
             wait = _retry_after(exc)
             self.metrics.send("429")

@@ -172,3 +172,29 @@ async def test_the_sender_cancels_a_row_whose_workspace_has_no_installation_and_
     tokens = BotTokens(db, per_workspace=True)
     sender = Sender(db, client=None, config=SenderConfig(lease_seconds=5, request_timeout=2), clock=lambda: NOW, tokens=tokens)  # type: ignore[arg-type]
     assert await sender.deliver(["a1"]) == {OutboxStatus.CANCELLED: 1}
+
+
+async def test_a_token_revoked_while_cached_cancels_the_post_instead_of_killing_it(db):
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from bot.standin import SlackStandIn
+    from jobs.outbox import Sender, SenderConfig
+
+    async with SlackStandIn(bot_token="xoxb-a", team_id="TA") as slack:
+        slack.add_user("U1", name="u1")
+        store = DatabaseInstallationStore(db)
+        await store.async_save(installation("TA", "xoxb-a"))
+        async with db.sessionmaker() as s:
+            ws_id = (await s.execute(select(Workspace.id).where(Workspace.slack_team_id == "TA"))).scalar_one()
+            await enqueue(s, [Post(workspace_id=ws_id, key=k, job="test", channel="U1", text=k, blocks=[], not_before=NOW) for k in ("a1", "a2")])
+            await s.commit()
+        tokens = BotTokens(db, per_workspace=True)
+        assert await tokens.for_workspace(ws_id) == "xoxb-a"  # cached now
+        # Another process handled the uninstall: the token is revoked and the installation gone, but cached here.
+        slack.uninstall("TA")
+        await store.async_delete_all(enterprise_id=None, team_id="TA")
+        client = AsyncWebClient(base_url=slack.api_url, retry_handlers=[])
+        sender = Sender(db, client, config=SenderConfig(lease_seconds=5, request_timeout=2, concurrency=1, batch_size=1), clock=lambda: NOW, tokens=tokens)
+        assert await sender.deliver(["a1", "a2"]) == {OutboxStatus.CANCELLED: 2}
+        # Slack refused the token once; the second post found no installation and made no call.
+        assert [c.error for c in slack.calls] == ["token_revoked"]
