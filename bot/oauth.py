@@ -41,6 +41,7 @@ class InstallationAuthorize(AsyncAuthorize):
         bot = await self.tokens.by_team(team_id)
         if bot is None:
             log.warning("request from workspace %s, where the app is not installed: refused", team_id)
+            context["outcome"] = "not_installed"  # counted under this outcome at the HTTP edge
             return None
         return AuthorizeResult(
             enterprise_id=bot.enterprise_id, team_id=bot.team_id, bot_token=bot.bot_token,

@@ -577,6 +577,7 @@ class Sender:
         client = await self._client_for(row.workspace_id)
         if client is None:
             log.warning("outbox: %s cancelled: the app is not installed in its workspace", row.key)
+            self.metrics.send("cancelled")
             await self._update_claimed(row, status=OutboxStatus.CANCELLED, last_error="the app is not installed in the workspace")
             return
         try:
@@ -641,6 +642,7 @@ class Sender:
             # Uninstalled while the token was cached here (another process took the event).
             self.tokens.forget_workspace(row.workspace_id)
             log.warning("outbox: %s cancelled: Slack says %s for its workspace", row.key, code)
+            self.metrics.send("cancelled")
             await self._update_claimed(row, status=OutboxStatus.CANCELLED, last_error=f"the app is not installed in the workspace ({code})")
             return
         if status == 429:

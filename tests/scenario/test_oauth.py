@@ -129,6 +129,8 @@ async def test_two_workspaces_install_are_served_with_their_own_tokens_and_a_lea
         assert {c.token for c in calls_about(slack, TEAM)} == {token_a}
         assert {c.token for c in calls_about(slack, TEAM_B)} == {token_b}
         assert all(c.about in (None, c.team) for c in slack.calls if c.token), "a token spoke for another workspace"
+        # The commands' first sight of each admin asked Slack for the profile with that workspace's token.
+        assert {c.token for c in slack.calls_to("users.info") if c.args.get("user") == ADMIN} == {token_a}
         assert {c.token for c in slack.calls_to("users.info") if c.args.get("user") == ADMIN_B} == {token_b}
 
         # The morning tick composes both workspaces' DMs; nothing is sent yet.
@@ -154,7 +156,7 @@ async def test_two_workspaces_install_are_served_with_their_own_tokens_and_a_lea
         assert await outbox() == {TEAM: [OutboxStatus.CANCELLED], TEAM_B: [OutboxStatus.PENDING]}
 
         # The sender delivers B's post with B's token; the next morning's tick composes for B only.
-        sent = await clockwork.sender.deliver([k for k in await _keys(db)])
+        sent = await clockwork.sender.deliver(await _keys(db))
         assert sent == {OutboxStatus.CANCELLED: 1, OutboxStatus.SENT: 1}
         clock.advance(days=1)
         assert await clockwork.tick("daily") == 1
@@ -168,6 +170,7 @@ async def test_two_workspaces_install_are_served_with_their_own_tokens_and_a_lea
         assert refused.status == 200
         [apology] = await refused.responses()
         assert "no longer installed" in apology["text"] and "已不再安装" in apology["text"]
+        assert deps.metrics.registry.get_sample_value("salesbot_requests_total", {"kind": "command", "outcome": "not_installed"}) == 1
         assert not [c for c in slack.calls if c.token == token_a and c.at > revoked_at], "A's revoked token was used"
 
         # B keeps working.
