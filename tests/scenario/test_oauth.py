@@ -242,3 +242,17 @@ async def test_a_workspace_that_never_installed_is_not_served(driver, slack, db,
     assert [c for c in slack.calls if c.token] == [], "no Web API call without an installation"
     async with db.sessionmaker() as s:
         assert (await s.execute(select(func.count()).select_from(Workspace))).scalar_one() == 0
+
+
+async def test_tokens_revoked_removes_the_installation_only_for_the_bot_token(driver, slack, db, site, http):
+    token_a = await install(http, site, slack, team_id=TEAM, user=ADMIN)
+    # Only a user's token revoked: the app keeps none, nothing changes.
+    await driver.event({"type": "tokens_revoked", "tokens": {"oauth": [ADMIN], "bot": []}})
+    await settle()
+    assert await installations(db) == {TEAM: token_a}
+    slack.uninstall(TEAM)
+    await driver.event({"type": "tokens_revoked", "tokens": {"oauth": [], "bot": [slack.workspaces[TEAM]["bot_user_id"]]}})
+    await settle()
+    assert await installations(db) == {}
+    async with db.sessionmaker() as s:
+        assert (await s.execute(select(Workspace.uninstalled_at).where(Workspace.slack_team_id == TEAM))).scalar_one() is not None
