@@ -20,11 +20,11 @@ def build_app(deps: Deps, *, client: AsyncWebClient | None = None) -> AsyncApp:
     oauth: dict = {}
     if settings.oauth_enabled:
         # Many workspaces: each request is served with its workspace's own token, or refused.
-        from bot.oauth import InstallationAuthorize, oauth_settings
+        from bot.oauth import InstallationAuthorize, install_flow
 
         # Who meets a workspace that uninstalled the app has no known language yet: both are shown.
         apology = "\n".join(deps.i18n.get(lang).t("error.not_installed") for lang in ("en-US", "zh-CN"))
-        oauth = {"oauth_settings": oauth_settings(deps), "authorize": InstallationAuthorize(deps.tokens), "user_facing_authorize_error_message": apology}
+        oauth = {"oauth_flow": install_flow(deps), "authorize": InstallationAuthorize(deps.tokens), "user_facing_authorize_error_message": apology}
     app = AsyncApp(
         name="salesbot",  # named here: unnamed, Bolt inspects the call stack for a name on every build
         client=client or make_client(settings),

@@ -5,14 +5,21 @@ Used by the composition root when SLACK_CLIENT_ID is set; token mode (SLACK_BOT_
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.authorization.async_authorize import AsyncAuthorize
+from slack_bolt.oauth.async_callback_options import AsyncCallbackOptions, AsyncFailureArgs, AsyncSuccessArgs
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 
 from bot.deps import Deps
+from bot.i18n import I18n, Localizer
 from bot.installations import BotTokens, DatabaseInstallationStore, DatabaseStateStore
 
 log = logging.getLogger(__name__)
@@ -47,6 +54,60 @@ class InstallationAuthorize(AsyncAuthorize):
             enterprise_id=bot.enterprise_id, team_id=bot.team_id, bot_token=bot.bot_token,
             bot_id=bot.bot_id, bot_user_id=bot.bot_user_id, user_id=user_id,
         )
+
+
+def _localizer(i18n: I18n, request: AsyncBoltRequest) -> Localizer:
+    """The installer's language, from the browser's first Accept-Language tag."""
+    header = (request.headers.get("accept-language") or [""])[0]
+    return i18n.get(header.split(",")[0].split(";")[0].strip() or None)
+
+
+def _page(loc: Localizer, *, title_id: str, body: str, link: str, link_id: str, button: bool = False) -> str:
+    """A small HTML page of the install flow: a title, a sentence and one link, all escaped."""
+    label = html.escape(loc.t(link_id))
+    if button:  # Slack's own Add to Slack button, its text as the image's alternative
+        label = f'<img alt="{label}" height="40" width="139" src="https://platform.slack-edge.com/img/add_to_slack.png">'
+    return (
+        f'<!DOCTYPE html><html lang="{html.escape(loc.language.replace("_", "-"))}"><head><meta charset="utf-8"><title>{html.escape(loc.t(title_id))}</title></head>'
+        f'<body style="font-family: sans-serif; text-align: center; padding: 2em"><h2>{html.escape(loc.t(title_id))}</h2>'
+        f'<p>{html.escape(body)}</p><p><a href="{html.escape(link)}">{label}</a></p></body></html>'
+    )
+
+
+def _html(status: int, page: str) -> BoltResponse:
+    return BoltResponse(status=status, body=page, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+class InstallFlow(AsyncOAuthFlow):
+    """Bolt's OAuth flow with the install, success and failure pages in the installer's language."""
+
+    def __init__(self, *, settings: AsyncOAuthSettings, i18n: I18n) -> None:
+        self.i18n = i18n
+        settings.callback_options = AsyncCallbackOptions(success=self._installed, failure=self._failed)
+        super().__init__(settings=settings)
+
+    async def build_install_page_html(self, url: str, request: AsyncBoltRequest) -> str:
+        """The Add to Slack page."""
+        loc = _localizer(self.i18n, request)
+        return _page(loc, title_id="install.page.title", body=loc.t("install.page.body"), link=url, link_id="install.page.button", button=True)
+
+    async def _installed(self, args: AsyncSuccessArgs) -> BoltResponse:
+        loc = _localizer(self.i18n, args.request)
+        done = args.installation
+        link = "https://slack.com/app_redirect?" + urlencode({"app": done.app_id or "", "team": done.team_id or ""})
+        body = loc.t("install.done.body", team=done.team_name or done.team_id or "")
+        return _html(200, _page(loc, title_id="install.done.title", body=body, link=link, link_id="install.done.open"))
+
+    async def _failed(self, args: AsyncFailureArgs) -> BoltResponse:
+        loc = _localizer(self.i18n, args.request)
+        log.warning("OAuth install not finished: %s", args.reason)
+        body = loc.t("install.failed.body", reason=args.reason)
+        return _html(args.suggested_status_code, _page(loc, title_id="install.failed.title", body=body, link=INSTALL_PATH, link_id="install.failed.again"))
+
+
+def install_flow(deps: Deps) -> InstallFlow:
+    """The OAuth flow the app serves on /slack/install and /slack/oauth_redirect."""
+    return InstallFlow(settings=oauth_settings(deps), i18n=deps.i18n)
 
 
 def oauth_settings(deps: Deps) -> AsyncOAuthSettings:

@@ -88,7 +88,7 @@ async def install(http, site, slack, *, team_id: str, user: str) -> str:
     assert link.startswith(slack.base_url + "/oauth/v2/authorize?") and "client_id=1111.2222" in link
     assert f"state={state}" in link and "scope=commands,chat:write," in link
     status, page = await finish(http, slack.approve(link, team_id=team_id, user=user), state)
-    assert status == 200, page
+    assert status == 200 and "salesbot is installed" in page, page
     token = slack.token_of(team_id)
     assert token is not None
     return token
@@ -211,7 +211,8 @@ async def test_forged_replayed_and_foreign_browser_states_are_refused(driver, sl
     redirect = slack.approve(link, team_id=TEAM, user=ADMIN)
     # A state the app never issued, even with a matching cookie: refused before the code is used.
     forged = redirect.replace(state, "forged.0123456789abcdef0123456789abcdef")
-    assert (await finish(http, forged, "forged.0123456789abcdef0123456789abcdef"))[0] == 401
+    status, page = await finish(http, forged, "forged.0123456789abcdef0123456789abcdef")
+    assert status == 401 and "installation (invalid_state)" in page and 'href="/slack/install"' in page
     # The genuine state from a browser without the cookie (a link passed on): refused.
     assert (await finish(http, redirect, None))[0] == 400
     assert slack.calls_to("oauth.v2.access") == [] and await installations(db) == {}
@@ -256,3 +257,14 @@ async def test_tokens_revoked_removes_the_installation_only_for_the_bot_token(dr
     assert await installations(db) == {}
     async with db.sessionmaker() as s:
         assert (await s.execute(select(Workspace.uninstalled_at).where(Workspace.slack_team_id == TEAM))).scalar_one() is not None
+
+
+async def test_the_install_pages_speak_the_browsers_language(driver, slack, site, http):
+    async with http.get(f"{site}/slack/install", headers={"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"}) as res:
+        page = await res.text()
+        state = res.cookies[COOKIE].value
+    assert res.status == 200 and "将 salesbot 添加到你的 Slack 工作区" in page and 'alt="添加到 Slack"' in page
+    [link] = re.findall(r'<a href="([^"]+)"', page)
+    redirect = slack.approve(html.unescape(link), team_id=TEAM_B, user=ADMIN_B)
+    async with http.get(redirect, headers={"Cookie": f"{COOKIE}={state}", "Accept-Language": "zh-CN"}) as res:
+        assert res.status == 200 and "salesbot 已加入 Beta Trading" in await res.text()
