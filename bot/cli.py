@@ -33,6 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     mark = outbox_sub.add_parser("mark", help="settle a post: sent (it did arrive) or pending (send it again)")
     mark.add_argument("key", help="the post's key, as `outbox list` shows it")
     mark.add_argument("to", choices=["sent", "pending"])
+    workspace = sub.add_parser("workspace", help="workspaces that installed the app")
+    workspace_sub = workspace.add_subparsers(dest="workspace_command", required=True)
+    wdelete = workspace_sub.add_parser("delete", help="delete every row of a workspace, in every table, in one transaction")
+    wdelete.add_argument("team_id", help="the workspace's Slack team id (T…)")
+    wdelete.add_argument("--force", action="store_true", help="delete even though the app is still installed there")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="apply migrations up to the newest")
     demo = sub.add_parser("demo", help="play the offline demo on a fresh SQLite file and the local Slack stand-in")
@@ -80,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_jobs_run(settings, name=args.name, at=args.at, dry_run=args.dry_run))
         if args.command == "outbox":
             return asyncio.run(_outbox(settings, args))
+        if args.command == "workspace":
+            return asyncio.run(_workspace_delete(settings, team_id=args.team_id.strip(), force=args.force))
         if args.command == "import":
             from bot.csvio.command import run_import
 
@@ -182,6 +189,8 @@ def _require_bot_token(settings: Settings) -> None:
     """The scheduler and sender post to Slack: they need the bot token (and nothing else)."""
     from bot.settings import is_placeholder
 
+    if settings.oauth_enabled:
+        return  # each workspace's token is its installation's, read from the database
     if is_placeholder(settings.slack_bot_token):
         raise ConfigError("SLACK_BOT_TOKEN is not set (or is still a placeholder): set it to the app's bot token (xoxb-...).")
 
@@ -261,6 +270,34 @@ async def _jobs_run(settings: Settings, *, name: str, at: str | None, dry_run: b
         return await run_job(Deps(settings=settings, db=db), name, at=when, dry_run=dry_run, jobs=jobs, config=config)
     finally:
         await db.dispose()
+
+
+async def _workspace_delete(settings: Settings, *, team_id: str, force: bool) -> int:
+    """`salesbot workspace delete T…`: every row of the workspace, in every table, gone in one transaction."""
+    from sqlalchemy import select
+
+    from bot.models import SlackInstallation, Workspace
+    from bot.services.workspaces import delete_workspace
+
+    db = await open_database(settings)
+    try:
+        async with db.session() as session:
+            installed = await session.execute(
+                select(SlackInstallation.id).join(Workspace, Workspace.id == SlackInstallation.workspace_id).where(Workspace.slack_team_id == team_id)
+            )
+            if installed.first() is not None and not force:
+                raise ConfigError(f"workspace {team_id} still has the app installed: uninstall it there first (or pass --force)")
+            counts = await delete_workspace(session, slack_team_id=team_id)
+            if counts is None:
+                raise ConfigError(f"no workspace has the team id {team_id!r}")
+            await session.commit()
+    finally:
+        await db.dispose()
+    for table, n in sorted(counts.items()):
+        if n:
+            print(f"{table:<20} {n}")
+    print(f"workspace {team_id} deleted: {sum(counts.values())} rows")
+    return 0
 
 
 async def _outbox(settings: Settings, args: argparse.Namespace) -> int:

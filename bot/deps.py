@@ -8,6 +8,7 @@ from datetime import datetime
 
 from bot.db import Database
 from bot.i18n import I18n
+from bot.installations import BotTokens
 from bot.metrics import Metrics
 from bot.models import utcnow
 from bot.settings import Settings
@@ -22,3 +23,8 @@ class Deps:
     i18n: I18n = field(default_factory=I18n)
     clock: Callable[[], datetime] = utcnow
     metrics: Metrics = field(default_factory=Metrics)  # one registry per app or process
+    tokens: BotTokens | None = None  # each workspace's bot token; built from the settings when not given
+
+    def __post_init__(self) -> None:
+        if self.tokens is None:
+            self.tokens = BotTokens(self.db, per_workspace=self.settings.oauth_enabled, static_token=self.settings.slack_bot_token)

@@ -61,7 +61,7 @@ class Metrics:
         self.ack_seconds = Histogram("salesbot_ack_seconds", "Seconds from a Slack request's arrival to its answer.", ["kind"], buckets=ACK_BUCKETS, registry=r)
         self.outbox_rows = Gauge("salesbot_outbox_rows", "Outbox rows pending, sending, unknown or dead, read at scrape time.", ["status"], registry=r)
         self.database_up = Gauge("salesbot_database_up", "1 when the database answered the last scrape's query.", registry=r)
-        self.sends = Counter("salesbot_sends", "Outbox send attempts by outcome (sent, 429, 5xx, no_connection, unknown, dead).", ["outcome"], registry=r)
+        self.sends = Counter("salesbot_sends", "Outbox send attempts by outcome (sent, 429, 5xx, no_connection, unknown, dead, cancelled).", ["outcome"], registry=r)
         self.budget_waits = Counter("salesbot_budget_waits", "Times the sender waited for send budget.", registry=r)
         self.budget_wait_seconds = Counter("salesbot_budget_wait_seconds", "Seconds the sender waited for send budget.", registry=r)
         self.ticks = Counter("salesbot_scheduler_ticks", "Scheduler ticks by job and outcome (ok, error).", ["job", "outcome"], registry=r)

@@ -121,6 +121,35 @@ class Workspace(SQLModel, table=True):
     name: str = Field(default="", max_length=200)
     currency: str = Field(default="CNY", max_length=3)
     created_at: datetime = ts_field(default=utcnow)
+    # Set when the app is uninstalled (OAuth mode): nothing is posted there; the data stays until deleted.
+    uninstalled_at: datetime | None = ts_field(nullable=True, default=None)
+
+
+class SlackInstallation(SQLModel, table=True):
+    """A workspace's OAuth installation: its own bot token, and who installed the app."""
+
+    __tablename__ = "slack_installation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", unique=True, index=True)
+    team_id: str = Field(max_length=32, unique=True)  # Slack's team id, the key Bolt looks installations up by
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    app_id: str | None = Field(default=None, max_length=32)
+    bot_token: str = Field(max_length=255)
+    bot_id: str | None = Field(default=None, max_length=32)
+    bot_user_id: str | None = Field(default=None, max_length=32)
+    bot_scopes: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    installer_user_id: str | None = Field(default=None, max_length=32)
+    installed_at: datetime = ts_field(default=utcnow)
+
+
+class OAuthState(SQLModel, table=True):
+    """An OAuth state issued by the install page, consumed once by the redirect (stored as its digest)."""
+
+    __tablename__ = "oauth_state"
+
+    digest: str = Field(primary_key=True, max_length=64)
+    expires_at: datetime = ts_field(index=True)
 
 
 class SalesTeam(SQLModel, table=True):

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
@@ -175,7 +175,24 @@ def build_web_app(
 
     web_app = web.Application(client_max_size=MAX_BODY, middlewares=[count_requests])
     web_app.add_routes([web.post(EVENTS_PATH, slack_events), *ops_routes(db, metrics, metrics_token=metrics_token)])
+    if app.oauth_flow is not None:
+        web_app.add_routes(install_routes(app))
     return web_app
+
+
+def install_routes(app: AsyncApp) -> list[web.RouteDef]:
+    """GET the install page (Add to Slack, a new state) and the redirect Slack sends back with a code (OAuth mode)."""
+    flow = app.oauth_flow
+    assert flow is not None
+
+    async def install(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await flow.handle_installation(await to_bolt_request(request)))
+
+    async def redirect(request: web.Request) -> web.Response:
+        # The flow refuses a state that is forged, replayed or from another browser before using the code.
+        return await to_aiohttp_response(await flow.handle_callback(await to_bolt_request(request)))
+
+    return [web.get(flow.install_path, install), web.get(flow.redirect_uri_path, redirect)]
 
 
 def _outcome(status: int, *, parsed: bool) -> str:

@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str | None = Field(default=None, alias="SLACK_API_URL")
+    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: str | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    slack_state_secret: str | None = Field(default=None, alias="SLACK_STATE_SECRET")
     database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
     port: int = Field(default=3000, alias="PORT")
     admins_raw: str = Field(default="", alias="SALESBOT_ADMINS")
@@ -54,7 +57,7 @@ class Settings(BaseSettings):
     def _async_driver(cls, v: str) -> str:
         return normalize_database_url(v.strip() or DEFAULT_DATABASE_URL)
 
-    @field_validator("metrics_token", "metrics_port", mode="before")
+    @field_validator("metrics_token", "metrics_port", "slack_client_id", "slack_client_secret", "slack_state_secret", mode="before")
     @classmethod
     def _blank_is_unset(cls, v):
         return None if isinstance(v, str) and not v.strip() else v
@@ -72,12 +75,39 @@ class Settings(BaseSettings):
         return self.slack_api_url.rstrip("/") + "/"
 
     @property
+    def oauth_enabled(self) -> bool:
+        """True when SLACK_CLIENT_ID is set: workspaces install by OAuth and each has its own token."""
+        return self.slack_client_id is not None
+
+    @property
+    def authorize_url(self) -> str:
+        """Slack's OAuth authorize page, beside the Web API (SLACK_API_URL points both at a stand-in)."""
+        base = self.api_url or "https://slack.com/api/"
+        return base[: -len("api/")] + "oauth/v2/authorize" if base.endswith("/api/") else "https://slack.com/oauth/v2/authorize"
+
+    @property
     def is_sqlite(self) -> bool:
         """True for the embedded default database."""
         return self.database_url.startswith("sqlite")
 
+    def require_oauth(self) -> None:
+        """Raise ConfigError naming the first OAuth setting missing when SLACK_CLIENT_ID is set."""
+        if is_placeholder(self.slack_client_id):
+            raise ConfigError("SLACK_CLIENT_ID is a placeholder: set the app's client id (Basic Information > App Credentials) or unset it for token mode.")
+        if is_placeholder(self.slack_client_secret):
+            raise ConfigError("SLACK_CLIENT_SECRET is not set (or is still a placeholder): OAuth install needs the app's client secret.")
+        if is_placeholder(self.slack_state_secret) or len(self.slack_state_secret or "") < 16:
+            raise ConfigError("SLACK_STATE_SECRET is not set (or is shorter than 16 characters): OAuth install signs its states with it.")
+
     def require_for_run(self) -> None:
         """Raise ConfigError naming the first secret `salesbot run` cannot start without."""
+        if self.oauth_enabled:
+            self.require_oauth()
+            if self.slack_app_token is not None:
+                raise ConfigError("SLACK_APP_TOKEN is set with SLACK_CLIENT_ID: OAuth install runs in HTTP mode; unset SLACK_APP_TOKEN.")
+            if is_placeholder(self.slack_signing_secret):
+                raise ConfigError("SLACK_SIGNING_SECRET is not set (or is still a placeholder): HTTP mode needs it to verify requests.")
+            return
         if is_placeholder(self.slack_bot_token):
             raise ConfigError("SLACK_BOT_TOKEN is not set (or is still a placeholder): set it to the app's bot token (xoxb-...).")
         if self.slack_app_token is not None and not is_placeholder(self.slack_app_token):

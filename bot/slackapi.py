@@ -16,9 +16,12 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def make_client(settings: Settings) -> AsyncWebClient:
-    """The Web API client, pointed at SLACK_API_URL when set, retrying 429s and dropped connections."""
-    kwargs = {"token": settings.slack_bot_token}
+def make_client(settings: Settings, *, token: str | None = None) -> AsyncWebClient:
+    """The Web API client, pointed at SLACK_API_URL when set, retrying 429s and dropped connections.
+
+    The token is the configured one unless given (a workspace's own, in OAuth mode).
+    """
+    kwargs = {"token": token or (None if settings.oauth_enabled else settings.slack_bot_token)}
     if settings.api_url:
         kwargs["base_url"] = settings.api_url
     client = AsyncWebClient(**kwargs)

@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
 from bot.i18n import I18n
+from bot.installations import BotTokens
 from bot.metrics import Metrics
 from bot.models import Member, OutboxMessage, OutboxStatus, SalesTeam, utcnow
 from bot.settings import Settings
@@ -48,8 +49,10 @@ from jobs.base import Post
 
 log = logging.getLogger(__name__)
 
-TERMINAL = frozenset({OutboxStatus.SENT, OutboxStatus.DEAD, OutboxStatus.SKIPPED, OutboxStatus.UNKNOWN})
+TERMINAL = frozenset({OutboxStatus.SENT, OutboxStatus.DEAD, OutboxStatus.SKIPPED, OutboxStatus.UNKNOWN, OutboxStatus.CANCELLED})
 NOTICE_JOB = "outbox.dead"  # the admins' notice about a dead post (never itself reported)
+# Slack's answers when the app is no longer installed in the workspace (OAuth mode: the post is cancelled).
+NOT_INSTALLED = frozenset({"token_revoked", "invalid_auth", "account_inactive", "not_authed"})
 _CHUNK = 500  # rows or keys per statement: well under SQLite's and asyncpg's parameter limits
 
 
@@ -308,8 +311,12 @@ class Sender:
         timer: Timer = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         metrics: Metrics | None = None,
+        tokens: BotTokens | None = None,
     ) -> None:
         self.db = db
+        # OAuth mode: each row is sent with its workspace's own token (token mode: the client's).
+        self.tokens = tokens if tokens is not None and tokens.per_workspace else None
+        self._clients: dict[str, AsyncWebClient] = {}
         self.metrics = metrics if metrics is not None else Metrics()
         self.client = client
         self.config = config or SenderConfig()
@@ -531,7 +538,19 @@ class Sender:
             )
             return {(m.workspace_id, m.slack_user_id): m for m in found.scalars().all()}
 
-    async def _open_dm(self, row: OutboxMessage, member: Member | None) -> str:
+    async def _client_for(self, workspace_id: int) -> AsyncWebClient | None:
+        """The client speaking for a row's workspace; None when the app is no longer installed there."""
+        if self.tokens is None:
+            return self.client
+        token = await self.tokens.for_workspace(workspace_id)
+        if token is None:
+            return None
+        if token not in self._clients:
+            base = self.client
+            self._clients[token] = AsyncWebClient(token=token, base_url=base.base_url, timeout=base.timeout, retry_handlers=[])
+        return self._clients[token]
+
+    async def _open_dm(self, row: OutboxMessage, member: Member | None, client: AsyncWebClient) -> str:
         """The DM channel for a user id, cached on the member (conversations.open is tier 3)."""
         if member is not None and member.dm_channel_id:
             return member.dm_channel_id
@@ -540,7 +559,7 @@ class Sender:
         async with self._dm_locks.setdefault(key, asyncio.Lock()):
             if key in self._dm_channels:
                 return self._dm_channels[key]
-            resp = await self.client.conversations_open(users=row.channel)
+            resp = await client.conversations_open(users=row.channel)
             channel_id = resp["channel"]["id"]
             if member is not None:
                 async with self.db.sessionmaker() as session:
@@ -555,8 +574,14 @@ class Sender:
         payload = decode_payload(row.payload)
         if self._stopping.is_set():
             raise _Stop
+        client = await self._client_for(row.workspace_id)
+        if client is None:
+            log.warning("outbox: %s cancelled: the app is not installed in its workspace", row.key)
+            self.metrics.send("cancelled")
+            await self._update_claimed(row, status=OutboxStatus.CANCELLED, last_error="the app is not installed in the workspace")
+            return
         try:
-            channel = await self._open_dm(row, member) if _is_user_id(row.channel) else row.channel
+            channel = await self._open_dm(row, member, client) if _is_user_id(row.channel) else row.channel
         except SlackApiError as exc:
             await self._api_failure(row, exc)
             return
@@ -578,7 +603,7 @@ class Sender:
             return
         await self.budget.pace(row.workspace_id, channel)
         try:
-            resp = await self.client.chat_postMessage(channel=channel, text=payload["text"], blocks=payload.get("blocks") or None)
+            resp = await client.chat_postMessage(channel=channel, text=payload["text"], blocks=payload.get("blocks") or None)
         except SlackApiError as exc:
             await self._api_failure(row, exc)
             return
@@ -596,7 +621,7 @@ class Sender:
             return
         self.metrics.send("sent")
         if payload["files"]:
-            await self._upload_files(row, channel, ts, payload["files"])
+            await self._upload_files(row, channel, ts, payload["files"], client)
 
     async def _take_budget(self, workspace_id: int, channel: str) -> None:
         """Wait for budget, unless the sender is told to stop first (then the row goes back)."""
@@ -613,6 +638,13 @@ class Sender:
     async def _api_failure(self, row: OutboxMessage, exc: SlackApiError) -> None:
         status = exc.response.status_code
         code = exc.response.get("error") if hasattr(exc.response, "get") else None
+        if self.tokens is not None and code in NOT_INSTALLED:
+            # Uninstalled while the token was cached here (another process took the event).
+            self.tokens.forget_workspace(row.workspace_id)
+            log.warning("outbox: %s cancelled: Slack says %s for its workspace", row.key, code)
+            self.metrics.send("cancelled")
+            await self._update_claimed(row, status=OutboxStatus.CANCELLED, last_error=f"the app is not installed in the workspace ({code})")
+            return
         if status == 429:
             wait = _retry_after(exc)
             self.metrics.send("429")
@@ -629,7 +661,7 @@ class Sender:
         # sending it again would be refused again.
         await self._failed(row, str(code or f"HTTP {status}"), retryable=False)
 
-    async def _upload_files(self, row: OutboxMessage, channel: str, ts: str | None, files: list[dict[str, Any]]) -> None:
+    async def _upload_files(self, row: OutboxMessage, channel: str, ts: str | None, files: list[dict[str, Any]], client: AsyncWebClient) -> None:
         """Upload a sent post's files into its thread; a failure is logged, the post stays sent."""
         uploads = [{"filename": f["filename"], "title": f["title"], "content": f["content"]} for f in files]
         last = ""
@@ -637,7 +669,7 @@ class Sender:
             await self.budget.take(row.workspace_id, channel)  # the file shows as a message in the thread
             await self.budget.pace(row.workspace_id, channel)
             try:
-                await self.client.files_upload_v2(file_uploads=uploads, channel=channel, thread_ts=ts)
+                await client.files_upload_v2(file_uploads=uploads, channel=channel, thread_ts=ts)
                 return
             except SlackApiError as exc:
                 last = str(exc.response.get("error"))

@@ -104,6 +104,7 @@ async def run_job(
             clock=lambda: at + timedelta(seconds=time.monotonic() - started),
             i18n=deps.i18n,
             admins=deps.settings.admins,
+            tokens=deps.tokens,
         )
     counts = await sender.deliver([p.key for p in posts])
     if counts.get(OutboxStatus.DEAD):

@@ -163,7 +163,7 @@ def tick_seconds_from_env() -> float:
 def build_clockwork(deps: Deps, *, config: SenderConfig | None = None, jobs: dict[str, Composer] | None = None, tick_seconds: float | None = None) -> Clockwork:
     """The scheduler and sender for `salesbot run` and `salesbot clock`, configured from the environment."""
     config = config or SenderConfig.from_env()
-    sender = Sender(deps.db, make_sender_client(deps.settings, config), config=config, clock=deps.clock, i18n=deps.i18n, admins=deps.settings.admins, metrics=deps.metrics)
+    sender = Sender(deps.db, make_sender_client(deps.settings, config), config=config, clock=deps.clock, i18n=deps.i18n, admins=deps.settings.admins, metrics=deps.metrics, tokens=deps.tokens)
     if jobs is None:
         only = [n.strip() for n in os.environ.get(ONLY_ENV, "").split(",") if n.strip()]
         jobs = load_jobs(only or None)

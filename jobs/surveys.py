@@ -18,13 +18,14 @@ JOB = "surveys"
 REMINDER_JOB = "survey_reminders"
 
 
-def _fetcher(deps) -> ProfileFetcher | None:
-    """users.info through the bot's client, when a token is configured (a dry run may have none)."""
-    if not deps.settings.slack_bot_token:
+async def _fetcher(deps, workspace_id: int) -> ProfileFetcher | None:
+    """users.info with the workspace's bot token, when it has one (a dry run may have none)."""
+    token = await deps.tokens.for_workspace(workspace_id)
+    if not token:
         return None
     from bot.slackapi import make_client, profile_fetcher  # the composer needs Slack only to learn a contact's language
 
-    return profile_fetcher(make_client(deps.settings))
+    return profile_fetcher(make_client(deps.settings, token=token))
 
 
 async def compose(deps, session: AsyncSession, *, now: datetime, fetch_profile: ProfileFetcher | None = None) -> list[Post]:
@@ -42,8 +43,8 @@ async def compose_reminders(deps, session: AsyncSession, *, now: datetime, fetch
 
 
 async def _posts(deps, due: list[SurveyContext], fetch_profile: ProfileFetcher | None, *, job: str, key, reminder: bool, now: datetime) -> list[Post]:
-    """The surveys' posts, each in the customer's language when Slack tells it."""
-    fetch = fetch_profile if fetch_profile is not None else (_fetcher(deps) if due else None)
+    """The surveys' posts, each in the customer's language when Slack tells it (with the workspace's own token)."""
+    fetchers: dict[int, ProfileFetcher | None] = {}
     profiles: dict[str, SlackProfile | None] = {}
     posts = []
     for ctx in due:
@@ -53,6 +54,9 @@ async def _posts(deps, due: list[SurveyContext], fetch_profile: ProfileFetcher |
             continue
         locale, tz = ctx.rep.locale if ctx.rep else "en-US", ctx.rep.tz if ctx.rep else "UTC"
         contact = None if ctx.manual else ctx.customer.contact_user_id
+        if contact and fetch_profile is None and ctx.workspace.id not in fetchers:
+            fetchers[ctx.workspace.id] = await _fetcher(deps, ctx.workspace.id)
+        fetch = fetch_profile if fetch_profile is not None else fetchers.get(ctx.workspace.id)
         if contact and fetch is not None:
             # Surveys speak the customer's language when Slack tells us it (users.info), else the rep's.
             if contact not in profiles:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import upsert
 from bot.models import OutboxMessage, OutboxStatus, utcnow
+from bot.services.workspaces import uninstalled_among
 
 _CHUNK = 500  # rows per statement: well under SQLite's and asyncpg's parameter limits
 
@@ -70,6 +71,10 @@ async def enqueue(session: AsyncSession, posts: Sequence[Post], *, status: Outbo
     """
     if not posts:
         return 0
+    # Nothing is queued for a workspace that uninstalled the app (its posts could never be sent).
+    gone = await uninstalled_among(session, {p.workspace_id for p in posts})
+    if gone:
+        posts = [p for p in posts if p.workspace_id not in gone]
     table = OutboxMessage.__table__
     now = utcnow()
     new = 0

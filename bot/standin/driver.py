@@ -81,9 +81,13 @@ class SlackDriver:
         signing_secret: str,
         slack: SlackStandIn,
         ack_timeout: float | None = ACK_TIMEOUT,
+        team_id: str | None = None,
     ) -> None:
         self.bot_url = bot_url
         self.slack = slack
+        # The workspace this driver's members act in (the stand-in's first one unless told).
+        self.team_id = team_id or slack.team_id
+        self.workspace = slack.workspaces[self.team_id]
         self.ack_timeout = ack_timeout
         self._verifier = SignatureVerifier(signing_secret)
         self._session: aiohttp.ClientSession | None = None
@@ -167,8 +171,8 @@ class SlackDriver:
         trigger_id = self.slack.new_trigger_id(user=user)
         fields = {
             "token": VERIFICATION_TOKEN,
-            "team_id": self.slack.team_id,
-            "team_domain": self.slack.team_domain,
+            "team_id": self.team_id,
+            "team_domain": self.workspace["domain"],
             "channel_id": channel,
             "channel_name": channel_name,
             "user_id": user,
@@ -411,7 +415,7 @@ class SlackDriver:
         inner = {"event_ts": f"{now:.6f}", **event}
         envelope = {
             "token": VERIFICATION_TOKEN,
-            "team_id": self.slack.team_id,
+            "team_id": self.team_id,
             "api_app_id": self.slack.api_app_id,
             "event": inner,
             "type": "event_callback",
@@ -420,8 +424,8 @@ class SlackDriver:
             "authorizations": [
                 {
                     "enterprise_id": None,
-                    "team_id": self.slack.team_id,
-                    "user_id": self.slack.bot_user_id,
+                    "team_id": self.team_id,
+                    "user_id": self.workspace["bot_user_id"],
                     "is_bot": True,
                     "is_enterprise_install": False,
                 }
@@ -464,11 +468,11 @@ class SlackDriver:
             "id": member["id"],
             "username": member["name"],
             "name": member["name"],
-            "team_id": self.slack.team_id,
+            "team_id": self.team_id,
         }
 
     def _team(self) -> dict[str, str]:
-        return {"id": self.slack.team_id, "domain": self.slack.team_domain}
+        return {"id": self.team_id, "domain": self.workspace["domain"]}
 
     def _channel_name(self, channel: str) -> str:
         record = self.slack.ensure_channel(channel)

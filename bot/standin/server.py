@@ -53,6 +53,9 @@ class Call:
     injected: bool = False
     errors: list[str] = field(default_factory=list)
     response: Any = None
+    token: str | None = None  # the token the call carried
+    team: str | None = None  # the workspace that token belongs to
+    about: str | None = None  # the workspace the call's user, channel or view belongs to, when it names one
 
 
 @dataclass
@@ -131,6 +134,15 @@ class SlackStandIn:
         self.api_app_id = api_app_id
         self.trigger_ttl = trigger_ttl
         self.response_url_ttl = response_url_ttl
+        # Workspaces and the bot tokens that belong to them (OAuth installs add both).
+        self.workspaces: dict[str, dict[str, Any]] = {
+            team_id: {"id": team_id, "name": team_name, "domain": self.team_domain, "bot_user_id": bot_user_id, "bot_id": bot_id}
+        }
+        self.tokens: dict[str, str] = {bot_token: team_id}
+        self.revoked: dict[str, str] = {}
+        self.oauth_client: tuple[str, str] | None = None
+        self.oauth_redirect_url: str | None = None
+        self._codes: dict[str, dict[str, Any]] = {}
 
         self.calls: list[Call] = []
         self.messages: list[dict[str, Any]] = []
@@ -153,6 +165,7 @@ class SlackStandIn:
         self._port: int | None = None
         self._handlers: dict[str, Handler] = {
             "auth.test": self._auth_test,
+            "oauth.v2.access": self._oauth_v2_access,
             "users.info": self._users_info,
             "conversations.open": self._conversations_open,
             "conversations.members": self._conversations_members,
@@ -188,6 +201,7 @@ class SlackStandIn:
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/upload/{file_id}", self._handle_upload)
         app.router.add_post("/response/{url_id}", self._handle_response_url)
+        app.router.add_get("/oauth/v2/authorize", self._handle_authorize)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -233,8 +247,9 @@ class SlackStandIn:
         is_admin: bool = False,
         is_owner: bool = False,
         is_primary_owner: bool = False,
+        team_id: str | None = None,
     ) -> dict[str, Any]:
-        """Register a workspace member."""
+        """Register a member of a workspace (the first one unless `team_id` says another)."""
         ZoneInfo(tz)  # fail early on a misspelt zone rather than inside users.info
         user = {
             "id": user_id,
@@ -246,6 +261,7 @@ class SlackStandIn:
             "is_owner": is_owner or is_primary_owner,
             "is_primary_owner": is_primary_owner,
             "is_bot": False,
+            "team_id": team_id or self.team_id,
         }
         self.users[user_id] = user
         return user
@@ -256,9 +272,9 @@ class SlackStandIn:
             self.add_user(user_id, name=user_id.lower())
         return self.users[user_id]
 
-    def add_channel(self, channel_id: str, *, name: str, members: Iterable[str] = ()) -> dict[str, Any]:
+    def add_channel(self, channel_id: str, *, name: str, members: Iterable[str] = (), team_id: str | None = None) -> dict[str, Any]:
         """Register a public or private channel the bot can post in, with the people in it (the bot is always in)."""
-        channel = {"id": channel_id, "name": name, "is_im": False, "user": None, "members": [self.bot_user_id, *members]}
+        channel = {"id": channel_id, "name": name, "is_im": False, "user": None, "members": [self.bot_user_id, *members], "team_id": team_id or self.team_id}
         self.channels[channel_id] = channel
         return channel
 
@@ -279,8 +295,59 @@ class SlackStandIn:
                 "is_im": True,
                 "user": user_id,
                 "members": [user_id, self.bot_user_id],
+                "team_id": self.users.get(user_id, {}).get("team_id", self.team_id),
             }
         return self._dms[user_id]
+
+    # ------------------------------------------------------------------ workspaces and OAuth installs
+
+    def add_workspace(self, team_id: str, *, name: str, bot_user_id: str | None = None) -> dict[str, Any]:
+        """Register another workspace (its bot token is issued when the app is installed there by OAuth)."""
+        n = len(self.workspaces) + 1
+        domain = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or f"team{n}"
+        ws = {"id": team_id, "name": name, "domain": domain, "bot_user_id": bot_user_id or f"UBOT{n}", "bot_id": f"B0STANDIN{n}"}
+        self.workspaces[team_id] = ws
+        return ws
+
+    def enable_oauth(self, *, client_id: str, client_secret: str, redirect_url: str) -> None:
+        """Let workspaces install the app by OAuth, as an app with Manage Distribution turned on."""
+        self.oauth_client = (client_id, client_secret)
+        self.oauth_redirect_url = redirect_url
+
+    def approve(self, authorize_url: str, *, team_id: str, user: str) -> str:
+        """What the authorize page does when `user` clicks Allow for `team_id`: the redirect URL, with a code and the state."""
+        from urllib.parse import parse_qs, urlencode, urlsplit
+
+        query = {k: v[0] for k, v in parse_qs(urlsplit(authorize_url).query).items()}
+        if self.oauth_client is None or query.get("client_id") != self.oauth_client[0]:
+            raise AssertionError(f"authorize URL for an unknown client: {authorize_url}")
+        if team_id not in self.workspaces:
+            raise AssertionError(f"unknown workspace {team_id}")
+        code = f"code-{team_id}-{secrets.token_hex(8)}"
+        self._codes[code] = {"team_id": team_id, "user": user, "scope": query.get("scope", ""), "issued": time.monotonic(), "used": False}
+        redirect = query.get("redirect_uri") or self.oauth_redirect_url
+        params = {"code": code}
+        if "state" in query:
+            params["state"] = query["state"]
+        return f"{redirect}?{urlencode(params)}"
+
+    def uninstall(self, team_id: str) -> list[str]:
+        """The app is removed from a workspace: its tokens stop working. Returns the revoked tokens."""
+        gone = [t for t, team in self.tokens.items() if team == team_id]
+        for token in gone:
+            self.revoked[token] = self.tokens.pop(token)
+        return gone
+
+    def token_of(self, team_id: str) -> str | None:
+        """The live bot token issued to a workspace (the newest one)."""
+        live = [t for t, team in self.tokens.items() if team == team_id]
+        return live[-1] if live else None
+
+    async def _handle_authorize(self, request: web.Request) -> web.Response:
+        # The browser page of slack.com/oauth/v2/authorize: installing as ?team=&user= (a test's shortcut).
+        team_id = request.query.get("team") or self.team_id
+        user = request.query.get("user") or next(u for u, rec in self.users.items() if rec.get("team_id") == team_id and not rec["is_bot"])
+        raise web.HTTPFound(self.approve(str(request.url), team_id=team_id, user=user))
 
     # ------------------------------------------------------------------ tokens for the driver
 
@@ -629,17 +696,29 @@ class SlackStandIn:
         handler = self._handlers.get(method)
         if handler is None:
             return self._answer(method, args, request.path, ApiError("unknown_method"))
-        auth_error = self._check_auth(request, args)
+        if method == "oauth.v2.access":
+            auth_error = self._check_client(request, args)
+            token = team = about = None
+        else:
+            token = self._token(request, args)
+            team = self.tokens.get(token) if token else None
+            about = self._team_of_call(args)
+            auth_error = self._check_auth(token, team, about)
         if auth_error is not None:
-            return self._answer(method, args, request.path, auth_error)
+            response = self._answer(method, args, request.path, auth_error)
+            self._stamp(token, team, about)
+            return response
         injected = self._injected(method)
         if injected is not None:
             return self._answer(method, args, request.path, injected, injected_failure=True)
         try:
-            body = await handler(args)
+            body = await (self._auth_test_for(team) if method == "auth.test" else handler(args))
         except ApiError as exc:
-            return self._answer(method, args, request.path, exc)
+            response = self._answer(method, args, request.path, exc)
+            self._stamp(token, team, about)
+            return response
         response = self._answer(method, args, request.path, body)
+        self._stamp(token, team, about)
         if method in self._delays:
             await asyncio.sleep(self._delays[method])
         return response
@@ -715,27 +794,101 @@ class SlackStandIn:
                 args[key] = json.loads(value)
         return args
 
-    def _check_auth(self, request: web.Request, args: dict[str, Any]) -> ApiError | None:
+    def _token(self, request: web.Request, args: dict[str, Any]) -> str | None:
         header = request.headers.get("Authorization", "")
         body_token = args.pop("token", None)  # Slack also accepts the token as an argument
         token = header.removeprefix("Bearer ").strip() if header.startswith("Bearer ") else None
-        token = token or body_token
+        return token or body_token
+
+    def _check_auth(self, token: str | None, team: str | None, about: str | None) -> ApiError | None:
         if not token:
             return ApiError("not_authed")
-        if token != self.bot_token:
+        if token in self.revoked:
+            return ApiError("token_revoked")
+        if team is None:
             return ApiError("invalid_auth")
+        if about is not None and about != team:
+            # A token only sees its own workspace: another workspace's user, channel or view is not there.
+            return ApiError("not_found_in_workspace", [f"the token belongs to {team}, the call is about {about}"])
+        return None
+
+    def _check_client(self, request: web.Request, args: dict[str, Any]) -> ApiError | None:
+        import base64
+
+        client_id, client_secret = args.get("client_id"), args.get("client_secret")
+        header = request.headers.get("Authorization", "")
+        if header.startswith("Basic "):  # slack_sdk sends the client credentials as HTTP Basic auth
+            client_id, _, client_secret = base64.b64decode(header[6:]).decode().partition(":")
+        if self.oauth_client is None or (client_id, client_secret) != self.oauth_client:
+            return ApiError("invalid_client_id" if self.oauth_client is None or client_id != self.oauth_client[0] else "bad_client_secret")
+        return None
+
+    def _stamp(self, token: str | None, team: str | None, about: str | None) -> None:
+        """Note on the call just recorded which token made it and which workspace it was about."""
+        if not self.calls:
+            return
+        call = self.calls[-1]
+        call.token, call.team, call.about = token, team, about
+
+    def _team_of_call(self, args: dict[str, Any]) -> str | None:
+        """The workspace of the user, channel, view or trigger a call names (None when it names none the stand-in knows)."""
+        for key in ("user", "user_id"):
+            user = self.users.get(args.get(key)) if isinstance(args.get(key), str) else None
+            if user is not None and not user["is_bot"]:
+                return user["team_id"]
+        users = args.get("users")
+        if isinstance(users, str) and users.split(",")[0] in self.users:
+            return self.users[users.split(",")[0]]["team_id"]
+        for key in ("channel", "channel_id"):
+            value = args.get(key)
+            if isinstance(value, str):
+                if value in self.channels:
+                    return self.channels[value].get("team_id")
+                if value in self.users:
+                    return self.users[value]["team_id"]
+        view = self.views.get(args.get("view_id")) if isinstance(args.get("view_id"), str) else None
+        trigger = self._triggers.get(args.get("trigger_id")) if isinstance(args.get("trigger_id"), str) else None
+        owner = (view or {}).get("user") or (trigger or {}).get("user")
+        if owner in self.users:
+            return self.users[owner]["team_id"]
         return None
 
     # ------------------------------------------------------------------ Web API methods
 
     async def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return await self._auth_test_for(self.team_id)
+
+    async def _auth_test_for(self, team_id: str | None) -> dict[str, Any]:
+        """auth.test answers for the token's own workspace."""
+        ws = self.workspaces[team_id or self.team_id]
         return {
-            "url": f"https://{self.team_domain}.slack.com/",
-            "team": self.team_name,
-            "user": self.users[self.bot_user_id]["name"],
-            "team_id": self.team_id,
-            "user_id": self.bot_user_id,
-            "bot_id": self.bot_id,
+            "url": f"https://{ws['domain']}.slack.com/",
+            "team": ws["name"],
+            "user": "salesbot",
+            "team_id": ws["id"],
+            "user_id": ws["bot_user_id"],
+            "bot_id": ws["bot_id"],
+            "is_enterprise_install": False,
+        }
+
+    async def _oauth_v2_access(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Exchange an install's code (once, within ten minutes) for a bot token of that workspace alone."""
+        grant = self._codes.get(args.get("code") or "")
+        if grant is None or grant["used"] or time.monotonic() - grant["issued"] > 600:
+            raise ApiError("invalid_code")
+        grant["used"] = True
+        ws = self.workspaces[grant["team_id"]]
+        token = f"xoxb-{ws['id']}-{secrets.token_hex(12)}"
+        self.tokens[token] = ws["id"]
+        return {
+            "app_id": self.api_app_id,
+            "authed_user": {"id": grant["user"]},
+            "scope": grant["scope"],
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": ws["bot_user_id"],
+            "team": {"id": ws["id"], "name": ws["name"]},
+            "enterprise": None,
             "is_enterprise_install": False,
         }
 
@@ -750,7 +903,7 @@ class SlackStandIn:
         offset = now.utcoffset()
         obj: dict[str, Any] = {
             "id": user["id"],
-            "team_id": self.team_id,
+            "team_id": user.get("team_id", self.team_id),
             "name": user["name"],
             "deleted": False,
             "real_name": user["real_name"],
@@ -770,7 +923,7 @@ class SlackStandIn:
                 "real_name_normalized": user["real_name"],
                 "display_name": user["name"],
                 "display_name_normalized": user["name"],
-                "team": self.team_id,
+                "team": user.get("team_id", self.team_id),
             },
         }
         if include_locale:
@@ -1173,7 +1326,7 @@ class SlackStandIn:
             "user": self.bot_user_id,
             "bot_id": self.bot_id,
             "app_id": self.api_app_id,
-            "team": self.team_id,
+            "team": self.channels.get(message["channel"], {}).get("team_id", self.team_id),
             "ts": message["ts"],
         }
         if message["blocks"] is not None:
@@ -1246,9 +1399,10 @@ class SlackStandIn:
 
     def _replace_view(self, record: dict[str, Any], view: dict[str, Any]) -> None:
         view_hash = f"{int(time.time())}.{secrets.token_hex(4)}"
+        team_id = self.users.get(record["user"] or "", {}).get("team_id", self.team_id)  # the owner's workspace
         full = {
             "id": record["id"],
-            "team_id": self.team_id,
+            "team_id": team_id,
             "type": record["type"],
             "title": None,
             "submit": None,
@@ -1269,7 +1423,7 @@ class SlackStandIn:
                 "root_view_id": record["stack"]["root_view_id"],
                 "previous_view_id": record["stack"]["previous_view_id"],
                 "app_id": self.api_app_id,
-                "app_installed_team_id": self.team_id,
+                "app_installed_team_id": team_id,
                 "bot_id": self.bot_id,
             }
         )
