@@ -44,6 +44,7 @@ from bot.settings import Settings
 from bot.text import SlackSafe, mention, truncate
 from bot.services.outbox import decode_payload, encode_payload, enqueue  # noqa: F401 - kept importable from here
 from bot.services.roster import managers_of
+from jobs import webhooks
 from jobs.base import Post
 
 log = logging.getLogger(__name__)
@@ -555,6 +556,9 @@ class Sender:
         payload = decode_payload(row.payload)
         if self._stopping.is_set():
             raise _Stop
+        if row.job == webhooks.JOB:  # not a Slack post: at least once, with its own retries
+            await webhooks.deliver(self, row)
+            return
         try:
             channel = await self._open_dm(row, member) if _is_user_id(row.channel) else row.channel
         except SlackApiError as exc:
