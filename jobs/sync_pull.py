@@ -105,3 +105,34 @@ async def compose(deps, session: AsyncSession, *, now: datetime) -> list[Post]:
         if outcome.newly_failing:
             posts += await failure_notices(deps, session, source, outcome, now=now)
     return posts
+
+
+async def retry(deps, run_id: int) -> str:
+    """`salesbot sync retry ID`: pull a failed run's source again now, or re-queue a dead webhook delivery."""
+    from bot.models import OutboxStatus, SyncRunKind, SyncRunStatus
+    from bot.services.sync_runs import get_run
+    from jobs.outbox import resolve_for_review
+
+    async with deps.db.sessionmaker() as session:
+        run = await get_run(session, run_id=run_id)
+        if run.status != SyncRunStatus.FAILED:
+            raise LookupError(f"run #{run_id} did not fail: nothing to retry")
+        if run.kind == SyncRunKind.WEBHOOK and run.ref:
+            if not await resolve_for_review(session, key=run.ref, to=OutboxStatus.PENDING):
+                raise LookupError(f"run #{run_id}'s delivery is no longer dead (already re-queued or sent)")
+            await session.commit()
+            return f"run #{run_id}: delivery {run.ref} queued again; the clock's sender sends it"
+        if run.kind == SyncRunKind.PULL and run.ref and run.ref.startswith("source:"):
+            source = await session.get(SyncSource, int(run.ref.split(":", 1)[1]))
+            if source is None:
+                raise LookupError(f"run #{run_id}'s source was removed")
+            now = deps.clock()
+            outcome = await pull_source(deps, session, source, now=now, force=True)
+            if outcome.newly_failing:
+                from bot.services.outbox import enqueue
+
+                await enqueue(session, await failure_notices(deps, session, source, outcome, now=now))
+                await session.commit()
+            r = outcome.run
+            return f"run #{r.id}: {r.status.value}, {r.created} created, {r.updated} updated, {r.unchanged} unchanged, {r.failed} failed"
+        raise LookupError(f"run #{run_id} cannot be retried from here (an API batch is retried by its client)")
