@@ -68,12 +68,13 @@ class FileServer:
     name: str = "data.csv"
     requests: list[dict[str, str]] = field(default_factory=list)
     url: str = ""
+    honour_etag: bool = True  # False: a server that always sends the whole file
     _runner: web.AppRunner | None = None
 
     async def _get(self, request: web.Request) -> web.Response:
         self.requests.append(dict(request.headers))
         etag = '"' + hashlib.sha256(self.content).hexdigest()[:16] + '"'
-        if request.headers.get("If-None-Match") == etag:
+        if self.honour_etag and request.headers.get("If-None-Match") == etag:
             return web.Response(status=304, headers={"ETag": etag})
         return web.Response(body=self.content, headers={"ETag": etag, "Content-Type": self.content_type})
 
