@@ -134,7 +134,6 @@ async def _sent(sender: Sender, row: OutboxMessage, endpoint: WebhookEndpoint, e
             if endpoint.failing_since is not None:
                 await session.execute(update(WebhookEndpoint).where(WebhookEndpoint.id == endpoint.id).values(failing_since=None))
         await session.commit()
-    sender.metrics.send("sent")
 
 
 async def _failed(sender: Sender, row: OutboxMessage, endpoint: WebhookEndpoint, event: str, error: str, config: WebhookConfig) -> None:
@@ -150,7 +149,6 @@ async def _failed(sender: Sender, row: OutboxMessage, endpoint: WebhookEndpoint,
             await session.commit()
         return
     log.error("webhook: %s to endpoint %s is dead after %d attempts: %s", row.key, endpoint.id, attempts, error)
-    sender.metrics.send("dead")
     now = utcnow()
     async with sender.db.sessionmaker() as session:
         res = await session.execute(_claimed(row).values(status=OutboxStatus.DEAD, attempts=attempts, last_error=error))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
 import pytest
 from sqlalchemy import select
 
-from bot.models import Customer, SyncError, SyncRun, SyncRunKind, SyncRunStatus
+from bot.models import Customer, SyncError, SyncRun, SyncRunKind, SyncRunStatus, SyncSource
 from jobs.scheduler import build_clockwork
-from jobs.sync_pull import compose
+from jobs.sync_pull import compose, fetch
 from jobs.webhooks import NOTICE_JOB
 from tests.scenario.conftest import ADMIN, REP1, TEAM
 from tests.scenario.helpers import both_teams, dm_cards, salesbot, shown_text
@@ -40,7 +41,8 @@ async def customers(db) -> dict[str, str]:
         return {c.external_id: c.name for c in (await s.execute(select(Customer))).scalars()}
 
 
-async def test_a_scheduled_pull_imports_skips_unchanged_files_and_records_a_broken_one(driver, slack, db, deps, clock, files, salesbot_cli):
+async def test_a_scheduled_pull_imports_skips_unchanged_files_and_records_a_broken_one(driver, slack, db, deps, clock, files, salesbot_cli, caplog):
+    caplog.set_level(logging.INFO)  # the level production logs at
     await both_teams(driver)
     refused = await salesbot(driver, "sync source set http://files.example.com/customers.csv customers", user=ADMIN)
     assert "must use https" in refused["text"]
@@ -100,6 +102,15 @@ async def test_a_scheduled_pull_imports_skips_unchanged_files_and_records_a_brok
     retried = await asyncio.to_thread(salesbot_cli, "sync", "retry", str(failed.id), env={"DATABASE_URL": db.url})
     assert retried.returncode == 0 and "ok, 3 created" in retried.stdout, retried.stderr
     assert set(await customers(db)) == {"C-1", "C-2", "C-3", "C-4", "C-5"}
+    assert "s3cret" not in caplog.text and "sync: pulled customers" in caplog.text
+
+
+async def test_a_file_over_the_cap_is_refused_without_reading_it_all(files):
+    files.content = b"external_id,name\n" + b"C-1,Acme\n" * 1000
+    source = SyncSource(id=1, workspace_id=1, kind="customers", url=files.url)
+    got = await fetch(source, max_bytes=1024)
+    assert got.error == "file over 0 MB" and got.data == b""
+    assert (await fetch(source)).data == files.content
 
 
 async def test_a_json_source_goes_through_the_same_rules(driver, slack, db, deps, files):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 
 import pytest
@@ -102,10 +103,11 @@ async def test_a_receiver_that_fails_three_times_gets_the_event_exactly_once_mor
     assert await sender_for(deps).drain_once() == 0 and len(receiver.got) == 5
 
 
-async def test_a_receiver_that_always_fails_makes_the_delivery_dead_and_the_admins_hear_once(driver, slack, db, deps, receiver, fast_retries, logged_errors, salesbot_cli):
+async def test_a_receiver_that_always_fails_makes_the_delivery_dead_and_the_admins_hear_once(driver, slack, db, deps, receiver, fast_retries, logged_errors, salesbot_cli, caplog):
+    caplog.set_level(logging.INFO)  # the level production logs at
     logged_errors.allow("is dead after")
     await both_teams(driver)
-    await register(driver, receiver.url, "deal.won", "deal.lost")
+    secret = await register(driver, receiver.url, "deal.won", "deal.lost")
     receiver.always = 500
     await win_a_deal(driver, slack, title="First")
     await win_a_deal(driver, slack, title="Second")
@@ -138,8 +140,9 @@ async def test_a_receiver_that_always_fails_makes_the_delivery_dead_and_the_admi
     assert retried.returncode == 0, retried.stderr
     receiver.always = None
     before = len(receiver.got)
-    assert await sender.deliver([rows[0].key]) == {OutboxStatus.SENT: 1}
-    assert len(receiver.got) == before + 1 and json.loads(receiver.got[-1].body)["id"] == rows[0].key.split(":")[1]
+    assert await sender.deliver([dead[0].ref]) == {OutboxStatus.SENT: 1}
+    assert len(receiver.got) == before + 1 and json.loads(receiver.got[-1].body)["id"] == dead[0].ref.split(":")[1]
+    assert secret not in caplog.text and "is dead after 5 attempts" in caplog.text
 
 
 async def test_webhook_urls_must_be_https_except_on_loopback_and_secrets_are_not_listed(driver, slack, db):
