@@ -100,7 +100,13 @@ async def failure_notices(deps, session: AsyncSession, source: SyncSource, outco
 async def compose(deps, session: AsyncSession, *, now: datetime) -> list[Post]:
     """Pull every due source; the posts are the admins' notices of sources that just started failing."""
     posts: list[Post] = []
-    for source in await due_sources(session, now=now):
+    due = await due_sources(session, now=now)
+    if session.info.get("dry_run"):
+        # A pull commits as it goes; a dry run only says what would be pulled.
+        for source in due:
+            log.info("sync (dry run): would pull %s for workspace %s from %s", source.kind, source.workspace_id, source.url)
+        return []
+    for source in due:
         outcome = await pull_source(deps, session, source, now=now)
         if outcome.newly_failing:
             posts += await failure_notices(deps, session, source, outcome, now=now)

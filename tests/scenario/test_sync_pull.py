@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 
@@ -10,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.models import Customer, SyncError, SyncRun, SyncRunKind, SyncRunStatus, SyncSource
+from jobs.runner import run_job
 from jobs.scheduler import build_clockwork
 from jobs.sync_pull import compose, fetch
 from jobs.webhooks import NOTICE_JOB
@@ -125,3 +127,11 @@ async def test_a_json_source_goes_through_the_same_rules(driver, slack, db, deps
     async with db.session() as s:
         errors = sorted((e.line, e.field) for e in (await s.execute(select(SyncError))).scalars())
     assert errors == [(2, "name"), (2, "segment")]  # the second object of the list
+
+
+async def test_a_dry_run_of_the_sync_job_pulls_nothing(driver, slack, db, deps, clock, files):
+    await both_teams(driver)
+    await salesbot(driver, f"sync source set {files.url} customers", user=ADMIN)
+    out = io.StringIO()
+    assert await run_job(deps, "sync", at=clock.now, dry_run=True, out=out) == 0
+    assert files.requests == [] and await runs(db) == [] and "0 posts (dry run" in out.getvalue()

@@ -160,3 +160,13 @@ async def test_webhook_urls_must_be_https_except_on_loopback_and_secrets_are_not
     assert "removed" in removed["text"]
     async with db.session() as s:
         assert (await s.execute(select(WebhookEndpoint))).first() is None
+
+
+async def test_removing_a_url_drops_its_undelivered_events(driver, slack, db, deps, receiver):
+    await both_teams(driver)
+    await register(driver, receiver.url, "deal.won")
+    await win_a_deal(driver, slack)
+    await salesbot(driver, f"api webhook remove {receiver.url}", user=ADMIN)
+    [row] = await outbox_rows(db, "webhook")
+    assert await sender_for(deps).deliver([row.key]) == {OutboxStatus.SKIPPED: 1}
+    assert receiver.got == []
