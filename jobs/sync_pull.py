@@ -57,11 +57,15 @@ async def fetch(source: SyncSource, *, timeout: float = FETCH_TIMEOUT, max_bytes
                 if not 200 <= resp.status < 300:
                     return Fetched(error=f"HTTP {resp.status}")
                 if (resp.content_length or 0) > max_bytes:
-                    return Fetched(error=f"file over {max_bytes // (1024 * 1024)} MB")
-                data = await resp.content.read(max_bytes + 1)
-                if len(data) > max_bytes:
-                    return Fetched(error=f"file over {max_bytes // (1024 * 1024)} MB")
-                return Fetched(data=data, etag=resp.headers.get("ETag"), content_type=resp.headers.get("Content-Type"))
+                    return Fetched(error=f"file over the {max_bytes:,}-byte limit")
+                # read(n) may return less than n: gather every chunk, stopping as soon as the cap is passed.
+                chunks, size = [], 0
+                async for chunk in resp.content.iter_chunked(64 * 1024):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        return Fetched(error=f"file over the {max_bytes:,}-byte limit")
+                    chunks.append(chunk)
+                return Fetched(data=b"".join(chunks), etag=resp.headers.get("ETag"), content_type=resp.headers.get("Content-Type"))
     except asyncio.TimeoutError:
         return Fetched(error=f"no answer within {timeout:g}s")
     except aiohttp.ClientError as exc:

@@ -108,11 +108,11 @@ async def test_a_scheduled_pull_imports_skips_unchanged_files_and_records_a_brok
 
 
 async def test_a_file_over_the_cap_is_refused_without_reading_it_all(files):
-    files.content = b"external_id,name\n" + b"C-1,Acme\n" * 1000
+    files.content = b"external_id,name\n" + b"".join(b"C-%d,Acme %d\n" % (i, i) for i in range(50_000))  # many network chunks
     source = SyncSource(id=1, workspace_id=1, kind="customers", url=files.url)
     got = await fetch(source, max_bytes=1024)
-    assert got.error == "file over 0 MB" and got.data == b""
-    assert (await fetch(source)).data == files.content
+    assert got.error == "file over the 1,024-byte limit" and got.data == b""
+    assert (await fetch(source)).data == files.content  # all of it, not the first chunk
 
 
 async def test_a_json_source_goes_through_the_same_rules(driver, slack, db, deps, files):
