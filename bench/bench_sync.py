@@ -88,6 +88,7 @@ async def main(url: str, rows: int, events: int) -> None:
             source = SyncSource(workspace_id=ws.id, kind="customers", url=f"http://127.0.0.1:{port}/customers.csv")
             session.add(source)
             await session.commit()
+            ws_id = ws.id
             for label, change in (("first pull (all created)", None), ("same file again (304)", None), ("changed file (all updated)", "b")):
                 if change:
                     content["body"] = customers_csv(rows, change)
@@ -99,11 +100,11 @@ async def main(url: str, rows: int, events: int) -> None:
                 print(f"pull {label}: {rows:,} rows, {took:.2f}s ({rate}); run {r.status.value}: "
                       f"{r.created} created, {r.updated} updated, {r.unchanged} unchanged")
 
-            session.add(WebhookEndpoint(workspace_id=ws.id, url=f"http://127.0.0.1:{port}/hook", events="*", secret="whsec_bench"))
+            session.add(WebhookEndpoint(workspace_id=ws_id, url=f"http://127.0.0.1:{port}/hook", events="*", secret="whsec_bench"))
             await session.commit()
             started = time.perf_counter()
             for i in range(events):
-                await emit(session, workspace_id=ws.id, event="task.created", data={"id": i, "title": f"Task {i}"}, now=NOW)
+                await emit(session, workspace_id=ws_id, event="task.created", data={"id": i, "title": f"Task {i}"}, now=NOW)
             await session.commit()
             queued = time.perf_counter() - started
             keys = list((await session.execute(select(OutboxMessage.key).where(OutboxMessage.job == "webhook"))).scalars())
