@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -133,11 +132,3 @@ async def win_a_deal(driver, slack, *, title: str = "Globex rollout") -> dict:
     await settle()
     return card
 
-
-async def until(predicate, timeout: float = 10.0) -> None:
-    """Wait for a condition (checked every few milliseconds), failing after `timeout` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await predicate():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
