@@ -38,6 +38,20 @@ def _parser() -> argparse.ArgumentParser:
     wdelete = workspace_sub.add_parser("delete", help="delete every row of a workspace, in every table, in one transaction")
     wdelete.add_argument("team_id", help="the workspace's Slack team id (T…)")
     wdelete.add_argument("--force", action="store_true", help="delete even though the app is still installed there")
+    sync = sub.add_parser("sync", help="sync runs (API batches, webhook deliveries, scheduled pulls) and pull sources")
+    sync_sub = sync.add_subparsers(dest="sync_command", required=True)
+    sync_runs = sync_sub.add_parser("runs", help="the last sync runs with their errors")
+    sync_runs.add_argument("--workspace", action="append", default=None, help="only this Slack team id (repeatable)")
+    sync_runs.add_argument("--limit", type=int, default=20)
+    sync_retry = sync_sub.add_parser("retry", help="pull a failed run's source again, or re-queue a dead webhook delivery")
+    sync_retry.add_argument("run_id", type=int)
+    sync_source = sync_sub.add_parser("source", help="set the file a workspace's kind is pulled from on a schedule")
+    sync_source.add_argument("action", choices=["set"])
+    sync_source.add_argument("url", help="https URL (http only for localhost) serving CSV or JSON in the data standard")
+    sync_source.add_argument("kind", help="members, customers, deals, targets or tasks")
+    sync_source.add_argument("--header", default=None, help="an auth header sent with each pull: 'Authorization: Bearer …'")
+    sync_source.add_argument("--every", type=int, default=60, help="minutes between pulls (default 60)")
+    sync_source.add_argument("--workspace", default=None, help="Slack team id (needed when the database holds several workspaces)")
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="apply migrations up to the newest")
     demo = sub.add_parser("demo", help="play the offline demo on a fresh SQLite file and the local Slack stand-in")
@@ -87,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_outbox(settings, args))
         if args.command == "workspace":
             return asyncio.run(_workspace_delete(settings, team_id=args.team_id.strip(), force=args.force))
+        if args.command == "sync":
+            return asyncio.run(_sync(settings, args))
         if args.command == "import":
             from bot.csvio.command import run_import
 
@@ -319,5 +335,64 @@ async def _outbox(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"{row.status.value:<8} {row.key}  to {row.channel}  attempts {row.attempts}  due {row.not_before.isoformat()}  {row.last_error or ''}".rstrip())
             print(f"{len(rows)} post(s) to review")
             return 0
+    finally:
+        await db.dispose()
+
+
+async def _sync(settings: Settings, args: argparse.Namespace) -> int:
+    """`salesbot sync runs|retry ID|source set`: what was synced or failed, re-running a failure, configuring a pull."""
+    from bot.deps import Deps
+    from bot.services.errors import NotFound, ServiceError
+    from bot.services.sync_runs import recent_runs, workspace_ids
+
+    db = await open_database(settings)
+    deps = Deps(settings=settings, db=db)
+    try:
+        if args.sync_command == "retry":
+            from jobs.sync_pull import retry
+
+            try:
+                print(await retry(deps, args.run_id))
+            except NotFound:
+                raise ConfigError(f"there is no sync run #{args.run_id}") from None
+            except LookupError as exc:
+                raise ConfigError(str(exc)) from None
+            return 0
+        if args.sync_command == "source":
+            from bot.csvio.command import choose_workspace
+            from bot.services.sync_pull import set_source
+
+            async with db.session() as session:
+                ws = await choose_workspace(session, slack_team_id=args.workspace, create=False)
+                try:
+                    source = await set_source(session, actor=None, workspace_id=ws.id, url=args.url, kind=args.kind, header=args.header, every_minutes=args.every, now=deps.clock())
+                except ServiceError as exc:
+                    raise ConfigError(deps.i18n.get("en-US").t(exc.key, **exc.params)) from None
+                await session.commit()
+            print(f"{ws.slack_team_id}: {source.kind} pulled from {source.url} every {source.every_minutes} min")
+            return 0
+        async with db.session() as session:
+            ws_ids = None
+            if args.workspace:
+                ws_ids = await workspace_ids(session, args.workspace)
+                if not ws_ids:
+                    raise ConfigError(f"the database holds no workspace {', '.join(args.workspace)}")
+            views = []
+            for ws_id in ws_ids or [None]:
+                views += await recent_runs(session, workspace_id=ws_id, limit=args.limit)
+        views.sort(key=lambda v: (v.run.started_at, v.run.id), reverse=True)
+        for v in views[: args.limit]:
+            r = v.run
+            print(f"#{r.id:<6} {r.started_at.isoformat()}  {r.kind.value:<9} {r.status.value:<9} "
+                  f"created {r.created} updated {r.updated} unchanged {r.unchanged} failed {r.failed}  {r.source}")
+            if r.message:
+                print(f"        {r.message}")
+            for e in v.errors:
+                where = f"line {e.line}" + (f", field {e.field}" if e.field else "") if e.line or e.field else "run"
+                print(f"        {where}: {e.message}")
+            if v.error_count > len(v.errors):
+                print(f"        … {v.error_count - len(v.errors)} more error(s)")
+        print(f"{len(views[: args.limit])} run(s)")
+        return 0
     finally:
         await db.dispose()

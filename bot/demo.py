@@ -31,7 +31,7 @@ from jobs.runner import run_job
 
 TEAM_ID = "T0DEMO"
 BOT_TOKEN = "xoxb-demo"
-MANAGER, REP, REP_ZH = "UMANAGER", "UREP1", "UREP2"
+MANAGER, REP, REP_ZH, ADMIN = "UMANAGER", "UREP1", "UREP2", "UADMIN"
 # How long the story waits for the bot's work after an ack before calling the step failed: the
 # waits end as soon as the awaited post or redraw arrives, so a busy machine only makes them longer.
 WAIT = 30.0
@@ -215,6 +215,8 @@ async def _play(story: Story, slack: SlackStandIn, driver: SlackDriver, deps: De
     story.show("ephemeral to Leo", blocks_to_text(hint["blocks"]))
     if not await _play_numbers(story, slack, driver, deps):
         return False
+    if not await _play_webhook(story, slack, driver, deps):
+        return False
     return await _play_scheduled(story, slack, deps)
 
 
@@ -257,6 +259,79 @@ async def _play_numbers(story: Story, slack: SlackStandIn, driver: SlackDriver, 
     story.show("ephemeral to Mia (中文)", blocks_to_text(zh_kpi["blocks"]))
     await _set_locale(slack, deps, MANAGER, "en-US")
     return True
+
+
+async def _play_webhook(story: Story, slack: SlackStandIn, driver: SlackDriver, deps: Deps) -> bool:
+    """A CRM's receiver on this machine gets the signed webhook of a deal Leo wins in Slack."""
+    import hmac
+    import json
+
+    from aiohttp import web
+
+    from bot.services.webhooks import sign
+    from jobs.outbox import Sender, make_sender_client
+
+    received: list[tuple[dict, bytes]] = []
+
+    async def hook(request: web.Request) -> web.Response:
+        received.append((dict(request.headers), await request.read()))
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post("/crm/hooks", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/crm/hooks"
+        story.say(f"Alex (admin) registers the CRM's webhook: `/salesbot api webhook add {url} deal.won`")
+        [added] = await (await driver.slash("/salesbot", f"api webhook add {url} deal.won", user=ADMIN)).responses(timeout=WAIT)
+        story.show("ephemeral to Alex", blocks_to_text(added["blocks"]))
+        found = re.search(r"whsec_[A-Za-z0-9_-]+", blocks_to_text(added["blocks"]))
+        if not found:
+            return False
+
+        story.say("Leo records a deal with `/deal` and clicks Won on its card")
+        reply = await driver.slash("/deal", "", user=REP)
+        [opened] = await slack.wait_for("views.open", lambda c: c.args.get("trigger_id") == reply.trigger_id, timeout=WAIT)
+        saved = await driver.submit_view(opened.response["view"]["id"], user=REP, values={
+            ids.DEAL_NEW_CUSTOMER: "Jinhai Logistics", ids.DEAL_PRODUCT: "A", ids.DEAL_TITLE: "Jinhai fleet licences", ids.DEAL_AMOUNT: "86000",
+        })
+        if saved.body:
+            print(f"unexpected modal answer: {saved.body}")
+            return False
+        await reply.responses(timeout=WAIT)
+        if not await settle_listeners(WAIT):  # the card and the checklist are written before Leo clicks
+            return False
+        card = slack.ephemerals_for(REP)[-1]
+        won = await driver.click(card, ids.DEAL_WON, user=REP)
+        await won.responses(timeout=WAIT)
+        if not await settle_listeners(WAIT):
+            return False
+
+        story.say("The clock's outbox sender delivers the event to the CRM, signed with the webhook's secret")
+        fast = SenderConfig(per_channel_per_sec=100, workspace_per_min=60000, workspace_burst=50, poll_seconds=0.05)
+        sender = Sender(deps.db, make_sender_client(deps.settings, fast), config=fast, clock=deps.clock, i18n=deps.i18n)
+        from sqlalchemy import select
+
+        from bot.models import OutboxMessage
+
+        async with deps.db.session() as session:
+            keys = list((await session.execute(select(OutboxMessage.key).where(OutboxMessage.job == "webhook"))).scalars())
+        await sender.deliver(keys)
+        if len(received) != 1:
+            return False
+        headers, body = received[0]
+        expected = sign(found.group(0), headers["X-Salesbot-Timestamp"], body)
+        verified = hmac.compare_digest(expected, headers["X-Salesbot-Signature"])
+        event = json.loads(body)
+        summary = {k: event["data"][k] for k in ("title", "amount", "currency", "status", "owner")}
+        story.show("POST received by the CRM", f"{headers['X-Salesbot-Event']} {headers['X-Salesbot-Event-Id']}\n"
+                   f"signature {'verified' if verified else 'WRONG'}\n{json.dumps(summary, ensure_ascii=False)}")
+        return verified and event["type"] == "deal.won"
+    finally:
+        await runner.cleanup()
 
 
 async def _set_locale(slack: SlackStandIn, deps: Deps, user_id: str, locale: str) -> None:

@@ -553,6 +553,92 @@ class OutboxMessage(SQLModel, table=True):
     sent_at: datetime | None = ts_field(nullable=True, default=None)
 
 
+class SyncRunKind(str, enum.Enum):
+    """What moved data in or out of the workspace."""
+
+    API_BATCH = "api_batch"
+    WEBHOOK = "webhook"
+    PULL = "pull"
+
+
+class SyncRunStatus(str, enum.Enum):
+    """How a sync run ended."""
+
+    OK = "ok"
+    UNCHANGED = "unchanged"  # a pulled file identical to the last one imported: skipped
+    FAILED = "failed"
+
+
+class SyncRun(SQLModel, table=True):
+    """One API batch, webhook delivery or scheduled pull, with its counts; `ref` says what a retry re-runs."""
+
+    __tablename__ = "sync_run"
+    __table_args__ = (sa.Index("ix_sync_run_ws_started", "workspace_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id")
+    kind: SyncRunKind = Field(sa_column=_enum_col(SyncRunKind, nullable=False))
+    source: str = Field(default="", max_length=500)  # a URL, a token name, an endpoint
+    ref: str | None = Field(default=None, max_length=255)  # "source:ID" for a pull, the outbox key of a delivery
+    status: SyncRunStatus = Field(sa_column=_enum_col(SyncRunStatus, nullable=False))
+    created: int = Field(default=0)
+    updated: int = Field(default=0)
+    unchanged: int = Field(default=0)
+    failed: int = Field(default=0)
+    message: str = Field(default="", max_length=500)
+    started_at: datetime = ts_field(default=utcnow)
+    finished_at: datetime | None = ts_field(nullable=True, default=None)
+
+
+class SyncError(SQLModel, table=True):
+    """One rejected row or field of a sync run (line 0 and no field: the run as a whole)."""
+
+    __tablename__ = "sync_error"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="sync_run.id", index=True, ondelete="CASCADE")
+    line: int = Field(default=0)
+    field: str | None = Field(default=None, max_length=100)
+    message: str = Field(max_length=500)
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """A URL that receives the workspace's change events, signed with its own secret."""
+
+    __tablename__ = "webhook_endpoint"
+    __table_args__ = (sa.UniqueConstraint("workspace_id", "url"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    url: str = Field(max_length=2000)
+    events: str = Field(default="*", max_length=500)  # comma-separated event types, or "*"
+    # Kept in clear: signing needs it. Shown once when created, never logged.
+    secret: str = Field(max_length=100)
+    created_by_id: int | None = Field(default=None, foreign_key="member.id")
+    # Set when a delivery went dead, cleared by the next success: the admins hear once per outage.
+    failing_since: datetime | None = ts_field(nullable=True, default=None)
+    created_at: datetime = ts_field(default=utcnow)
+
+
+class SyncSource(SQLModel, table=True):
+    """A file of one data-standard kind (CSV or JSON) that the clock pulls and imports on a schedule."""
+
+    __tablename__ = "sync_source"
+    __table_args__ = (sa.UniqueConstraint("workspace_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    kind: str = Field(max_length=16)  # members, customers, deals, targets, tasks
+    url: str = Field(max_length=2000)
+    auth_header: str | None = Field(default=None, max_length=1000)  # "Name: value"; never shown back or logged
+    every_minutes: int = Field(default=60)
+    etag: str | None = Field(default=None, max_length=200)
+    content_hash: str | None = Field(default=None, max_length=64)
+    next_due_at: datetime | None = ts_field(nullable=True, default=None)
+    failing_since: datetime | None = ts_field(nullable=True, default=None)
+    created_at: datetime = ts_field(default=utcnow)
+
+
 class ProcessedEvent(SQLModel, table=True):
     """Events API deliveries already handled, so Slack's retries change nothing."""
 

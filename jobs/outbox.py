@@ -45,6 +45,7 @@ from bot.settings import Settings
 from bot.text import SlackSafe, mention, truncate
 from bot.services.outbox import decode_payload, encode_payload, enqueue  # noqa: F401 - kept importable from here
 from bot.services.roster import managers_of
+from jobs import webhooks
 from jobs.base import Post
 
 log = logging.getLogger(__name__)
@@ -574,6 +575,9 @@ class Sender:
         payload = decode_payload(row.payload)
         if self._stopping.is_set():
             raise _Stop
+        if row.job == webhooks.JOB:  # not a Slack post: at least once, with its own retries
+            await webhooks.deliver(self, row)
+            return
         client = await self._client_for(row.workspace_id)
         if client is None:
             log.warning("outbox: %s cancelled: the app is not installed in its workspace", row.key)

@@ -24,6 +24,7 @@ BUILTIN: dict[str, str] = {
     "surveys": "jobs.surveys:compose",
     "survey_reminders": "jobs.surveys:compose_reminders",
     "deal_alerts": "jobs.deal_alerts:compose",
+    "sync": "jobs.sync_pull:compose",
 }
 
 

@@ -74,6 +74,7 @@ async def run_job(
     out = out or sys.stdout
     composer = jobs[name] if jobs is not None and name in jobs else get_job(name)
     async with deps.db.sessionmaker() as session:
+        session.info["dry_run"] = dry_run  # a composer that commits its own work (the sync pull) does nothing then
         posts = await composer(deps, session, now=at)
         if dry_run:
             await session.rollback()  # a dry run changes nothing, whatever the composer touched

@@ -257,10 +257,12 @@ class _Import:
         """Insert the file's new customers; one another import or a form created meanwhile is taken over, not duplicated."""
         if not rows:
             return {}
-        inserted = await upsert(self.session, Customer, [
-            {"workspace_id": self.ws.id, "external_id": r["external_id"], "name": r["name"], "created_at": self.now} for r in rows
-        ], keys=None, returning=[Customer.external_id])
-        self.inserted = set(inserted.scalars())
+        self.inserted = set()
+        for chunk in _chunks(rows):  # PostgreSQL takes at most 32,767 parameters per statement
+            inserted = await upsert(self.session, Customer, [
+                {"workspace_id": self.ws.id, "external_id": r["external_id"], "name": r["name"], "created_at": self.now} for r in chunk
+            ], keys=None, returning=[Customer.external_id])
+            self.inserted |= set(inserted.scalars())
         base = select(Customer).where(Customer.workspace_id == self.ws.id)
         by_key = {c.external_id: c for c in await self._select_in(base, Customer.external_id, [r["external_id"] for r in rows])}
         for r in rows:

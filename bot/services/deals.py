@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.i18n import I18n
 from bot.parsing import AMOUNT_MAX_TEXT, AmountError, parse_amount
 from bot.models import Customer, Deal, DealStageChange, DealStatus, LostReason, Member, Segment, Stage, Task
-from bot.services import playbooks
+from bot.services import playbooks, webhooks
 from bot.services.actors import Actor
 from bot.services.errors import NotFound, NotOnRoster, PermissionDenied, ValidationFailed
 from bot.services.roster import team_of
@@ -264,6 +264,8 @@ async def record_stage_change(
     )
     session.add(change)
     await session.flush()
+    # The one writer of stage history is also the one place deal events leave from.
+    await webhooks.emit_deal_change(session, workspace_id=workspace_id, deal_id=deal_id, from_stage=from_stage, to_stage=to_stage, status=status, at=at)
     return change
 
 

@@ -16,6 +16,7 @@ from bot.db import upsert
 from bot.models import (
     Customer, Member, OutboxMessage, OutboxStatus, Role, SalesTeam, Stage, Survey, SurveyStatus, Task, TaskAssignee, Workspace, utcnow,
 )
+from bot.services import webhooks
 from bot.services.errors import NotFound, PermissionDenied, ServiceError, ValidationFailed
 
 SURVEY_LIFETIME = timedelta(days=14)
@@ -242,6 +243,8 @@ async def answer_survey(
         .execution_options(synchronize_session=False)
     )
     ctx.survey = await session.get(Survey, survey_id, populate_existing=True)
+    if result.rowcount == 1:
+        await webhooks.emit_survey_answered(session, survey=ctx.survey, at=now)
     return SurveyAnswer(ctx=ctx, changed=result.rowcount == 1, previous=previous)
 
 

@@ -22,6 +22,7 @@ from bot.db import upsert
 from bot.models import Customer, Deal, DealStatus, Member, SalesTeam, Segment, Target, utcnow
 from bot.parsing import AMOUNT_MAX, MENTION, ParseError, parse_amount, positive_amount, split_words, take_team, unescape
 from bot.periods import FINER, KINDS, MONTH, QUARTER, WEEK, YEAR, Period, PeriodError, parse_period, period_containing, time_split_weights
+from bot.services import webhooks
 from bot.services.actors import Actor, safe_zone
 from bot.services.errors import NotFound, NotOnRoster, PermissionDenied, ServiceError
 
@@ -273,6 +274,7 @@ async def set_target(session: AsyncSession, *, actor: Actor, period: Period, amo
     created = inserted.scalar_one_or_none() is not None
     existing = await _parent(session, team, period, lock=True)
     if created:
+        await webhooks.emit_target_set(session, target=existing, team_name=team.name, previous=None, at=now)
         return SetResult(team, existing, None)
     rows = await _team_targets(session, team)
     children: dict[int, list[Target]] = defaultdict(list)
@@ -282,6 +284,8 @@ async def set_target(session: AsyncSession, *, actor: Actor, period: Period, amo
     previous = existing.amount
     rescaled = _rescale(existing, amount, children, now)
     await session.flush()
+    if amount != previous:
+        await webhooks.emit_target_set(session, target=existing, team_name=team.name, previous=previous, at=now)
     return SetResult(team, existing, previous, rescaled)
 
 

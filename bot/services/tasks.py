@@ -17,6 +17,7 @@ from bot.models import (
 )
 from bot.services.actors import Actor
 from bot.services.errors import NotFound, NotOnRoster, PermissionDenied, ValidationFailed
+from bot.services import webhooks
 from bot.services.surveys import survey_after_task
 
 TITLE_MAX = 200
@@ -178,6 +179,8 @@ async def insert_tasks(session: AsyncSession, *, tasks: list[Task], assignee_ids
     session.add_all([TaskAssignee(task_id=t.id, member_id=m) for t in tasks for m in assignee_ids])
     session.add_all([TaskEvent(workspace_id=t.workspace_id, task_id=t.id, actor_id=actor_id, kind=TaskEventKind.CREATED, created_at=now) for t in tasks])
     await session.flush()
+    for t in tasks:
+        await webhooks.emit_task(session, task=t, event="task.created", at=now)
     return tasks
 
 
@@ -280,6 +283,8 @@ async def _transition(session: AsyncSession, *, actor: Actor, task_id: int, to: 
         session.add(TaskEvent(workspace_id=actor.workspace.id, task_id=task_id, actor_id=actor.member.id, kind=kind, created_at=now))
         await session.flush()
     task = await session.get(Task, task_id, populate_existing=True)
+    if changed and to in (TaskStatus.DONE, TaskStatus.CANCELLED):
+        await webhooks.emit_task(session, task=task, event=f"task.{to.value}", at=now)
     return (await _rows(session, [task]))[0], changed
 
 

@@ -3,13 +3,15 @@
 from bot.unit import turn
 from bot.blocks.roster import build_help, build_roster
 from bot.blocks.tasks import build_notice
-from bot.parsing import parse_salesbot
+from bot.parsing import parse_salesbot, unescape
 from bot.services import leave, roster
 from bot.services.actors import refresh_profile
 from bot.slackapi import profile_fetcher
 from bot.text import mention
 from handlers.commands.config import open_config, show_config
 from handlers.commands.salesbot_export import send_export
+from handlers.commands.salesbot_sync import sync_command
+from handlers.commands.salesbot_webhooks import webhook_command
 from handlers.replies import ephemeral
 
 
@@ -18,6 +20,13 @@ async def handle_salesbot(ack, command, client, respond, context):
     await ack()
     deps = context["deps"]
     async with turn(deps, client, team_id=command["team_id"], user_id=command["user_id"], reply=ephemeral(respond)) as t:
+        words = unescape(command.get("text") or "").split()
+        if [w.lower() for w in words[:2]] == ["api", "webhook"]:
+            await webhook_command(t, respond, words[2:])
+            return
+        if words[:1] and words[0].lower() == "sync":
+            await sync_command(t, respond, words[1:])
+            return
         cmd = parse_salesbot(command.get("text", ""))
         if cmd.action == "config":
             await open_config(t, client, command, cmd.team)
