@@ -555,6 +555,11 @@ class Sender:
         payload = decode_payload(row.payload)
         if self._stopping.is_set():
             raise _Stop
+        thread_ts = None
+        if payload.get("thread_of"):
+            thread_ts = await self._thread_ts(row, payload["thread_of"])
+            if thread_ts is None:
+                return
         try:
             channel = await self._open_dm(row, member) if _is_user_id(row.channel) else row.channel
         except SlackApiError as exc:
@@ -578,7 +583,7 @@ class Sender:
             return
         await self.budget.pace(row.workspace_id, channel)
         try:
-            resp = await self.client.chat_postMessage(channel=channel, text=payload["text"], blocks=payload.get("blocks") or None)
+            resp = await self.client.chat_postMessage(channel=channel, text=payload["text"], blocks=payload.get("blocks") or None, thread_ts=thread_ts)
         except SlackApiError as exc:
             await self._api_failure(row, exc)
             return
@@ -597,6 +602,19 @@ class Sender:
         self.metrics.send("sent")
         if payload["files"]:
             await self._upload_files(row, channel, ts, payload["files"])
+
+    async def _thread_ts(self, row: OutboxMessage, parent_key: str) -> str | None:
+        """The ts of the post a reply belongs under; None after deferring the reply (parent not sent yet) or skipping it (never will be)."""
+        async with self.db.sessionmaker() as session:
+            parent = (await session.execute(select(OutboxMessage.status, OutboxMessage.message_ts).where(OutboxMessage.key == parent_key))).first()
+        if parent is not None and parent.status == OutboxStatus.SENT and parent.message_ts:
+            return parent.message_ts
+        if parent is None or parent.status in (OutboxStatus.PENDING, OutboxStatus.SENDING):
+            # Its thread does not exist yet: try again shortly, as a row never claimed (no attempt spent).
+            await self._release(row, not_before=self.clock() + timedelta(seconds=self.config.poll_seconds), error=None)
+            return None
+        await self._update_claimed(row, status=OutboxStatus.SKIPPED, last_error=f"its thread's post is {parent.status.value}")
+        return None
 
     async def _take_budget(self, workspace_id: int, channel: str) -> None:
         """Wait for budget, unless the sender is told to stop first (then the row goes back)."""
