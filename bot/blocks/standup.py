@@ -49,7 +49,7 @@ def build_checkin_dm(loc: Localizer, *, ref: CheckInRef, team_name: str, closes_
     return fallback_text(body), blocks
 
 
-def build_checkin_modal(loc: Localizer, form: CheckInForm, *, tz: str) -> dict:
+def build_checkin_modal(loc: Localizer, form: CheckInForm, *, tz: str, response_url: str | None = None) -> dict:
     """The answer modal, prefilled with the rep's saved answers (editing is answering again)."""
     questions = question_texts(form.settings, loc)
     blocks: list[dict] = [context(loc.md("standup.modal.intro", team=form.team.name, deadline=_deadline(loc, form.closes_at, tz)))]
@@ -66,7 +66,7 @@ def build_checkin_modal(loc: Localizer, form: CheckInForm, *, tz: str) -> dict:
     blocks.append(input_block(f"{ids.STANDUP_Q_PREFIX}{CONFIDENCE_Q}", questions[CONFIDENCE_Q], score_el, optional=True))
     return modal(
         callback_id=ids.STANDUP_VIEW, title=loc.t("standup.modal.title"), submit=loc.t("standup.modal.submit"), close=loc.t("common.cancel"),
-        blocks=blocks, private_metadata=json.dumps({"ref": form.ref.encode()}, separators=(",", ":")),
+        blocks=blocks, private_metadata=json.dumps({"ref": form.ref.encode(), "ru": response_url}, separators=(",", ":")),
     )
 
 

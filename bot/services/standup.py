@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import upsert
 from bot.models import CheckIn, Customer, Deal, Leave, MeetingAction, Member, Role, SalesTeam, Task, TaskStatus, utcnow
-from bot.periods import WEEK, PeriodError, parse_period, period_containing
+from bot.periods import MONTH, WEEK, PeriodError, parse_period, period_containing
 from bot.services.actors import Actor, safe_zone
 from bot.services.errors import NotFound, NotOnRoster, PermissionDenied, ServiceError, ValidationFailed
-from bot.services.team_settings import TeamSchedule, parse_time
+from bot.services.team_settings import TeamSchedule, parse_time, team_for_config
 
 WEEKLY, DAILY = "weekly", "daily"
 QUESTIONS = ("progress", "next", "blockers", "confidence")  # what each position asks; texts may be replaced
@@ -314,11 +314,12 @@ async def checkin_form(session: AsyncSession, *, actor: Actor, ref: CheckInRef, 
     return CheckInForm(team, settings, ref, answers, row.confidence if row else None, deadline)
 
 
-async def save_checkin(session: AsyncSession, *, actor: Actor, ref: CheckInRef, answers: list[str], confidence: str | None, now: datetime) -> bool:
-    """Store the rep's answers for the period (once per rep and period; a later save replaces them). True when edited."""
+async def save_checkin(session: AsyncSession, *, actor: Actor, ref: CheckInRef, answers: list[str], confidence: str | None, now: datetime) -> tuple[bool, datetime]:
+    """Store the rep's answers for the period (one row per rep and period; a later save replaces them): (edited, open until)."""
     team = await _team_of_rep(session, actor, ref)
     settings = StandupSettings.from_team(team)
-    if now >= closes_at(TeamSchedule.from_team(team), settings, ref.kind, ref.period):
+    deadline = closes_at(TeamSchedule.from_team(team), settings, ref.kind, ref.period)
+    if now >= deadline:
         raise ServiceError("standup.error.closed")
     texts = [(a or "").strip() for a in (list(answers) + [""] * len(QUESTIONS))[: len(QUESTIONS)]]
     errors = {}
@@ -343,7 +344,7 @@ async def save_checkin(session: AsyncSession, *, actor: Actor, ref: CheckInRef, 
         "workspace_id": team.workspace_id, "team_id": team.id, "member_id": actor.member.id, "kind": ref.kind, "period": ref.period,
         "answers": json.dumps(texts, ensure_ascii=False), "blocker": blocker, "confidence": score, "answered_at": now, "updated_at": now,
     }, keys=["team_id", "member_id", "period"], update=["answers", "blocker", "confidence", "updated_at"])
-    return existed is not None
+    return existed is not None, deadline
 
 
 # --------------------------------------------------------------------------- what the meeting sees
@@ -545,6 +546,94 @@ async def record_action(
     return bool(result.all())
 
 
+async def record_task_action(session: AsyncSession, *, actor: Actor, ref_text: str, task: Task, assignees: list[str], now: datetime) -> None:
+    """A task created from an agenda item or blocker becomes that meeting's action (who: its first assignee; due: its due date)."""
+    ref = AgendaRef.decode(ref_text)
+    member_id = None
+    if assignees:
+        member_id = (await session.execute(
+            select(Member.id).where(Member.workspace_id == actor.workspace.id, Member.slack_user_id == assignees[0])
+        )).scalar_one_or_none()
+    await record_action(session, actor=actor, ref=ref, kind="task", what=task.title, member_id=member_id, task_id=task.id, due=task.due_date, now=now)
+
+
+async def record_target_action(session: AsyncSession, *, actor: Actor, ref_text: str, what: str, now: datetime) -> None:
+    """A target split saved from an agenda item becomes that meeting's action."""
+    await record_action(session, actor=actor, ref=AgendaRef.decode(ref_text), kind="target", what=what, now=now)
+
+
+def meeting_month(schedule: TeamSchedule, period: str):
+    """The month whose targets a meeting looks at: the one holding the last day of the week it reports."""
+    reported = period_containing(WEEK, digest_day_of(schedule, period) - timedelta(days=7))
+    return period_containing(MONTH, reported.end - timedelta(days=1))
+
+
+async def _team_member_or_manager(session: AsyncSession, actor: Actor, team_id: int) -> SalesTeam:
+    team = await session.get(SalesTeam, team_id)
+    if team is None or team.workspace_id != actor.workspace.id:
+        raise NotFound("standup.error.no_item")
+    if actor.is_admin or actor.member.team_id == team.id:
+        return team
+    if not actor.on_roster:
+        raise NotOnRoster()
+    raise PermissionDenied("standup.error.not_yours")
+
+
+async def answers_for_view(session: AsyncSession, *, actor: Actor, checkin_id: int) -> tuple[Member, list[str], StandupSettings]:
+    """One rep's whole answers (See all): for the team's members and admins."""
+    row = (await session.execute(select(CheckIn, Member).join(Member, Member.id == CheckIn.member_id).where(CheckIn.id == checkin_id))).first()
+    if row is None or row[0].workspace_id != actor.workspace.id:
+        raise NotFound("standup.error.no_item")
+    checkin, member = row
+    team = await _team_member_or_manager(session, actor, checkin.team_id)
+    return member, _decoded(checkin.answers), StandupSettings.from_team(team)
+
+
+async def blockers_for_view(session: AsyncSession, *, actor: Actor, team_id: int, period: str, today: date) -> Standup:
+    """Every blocker of a meeting (the digest's see all): for the team's members and admins."""
+    team = await _team_member_or_manager(session, actor, team_id)
+    reps = (await team_reps(session, [team.id])).get(team.id, [])
+    return await load_standup(session, team=team, kind=WEEKLY, period=period, previous=previous_week(period), reps=reps, asked_on=None, today=today)
+
+
+@dataclass
+class StandupDraft:
+    """The standup part of the settings modal, as Slack sends it."""
+
+    on: list[str] = field(default_factory=list)  # "weekly", "daily"
+    time: str | None = "16:00"
+    daily_time: str | None = "10:00"
+    questions: list[str] = field(default_factory=lambda: [""] * len(QUESTIONS))
+
+
+async def update_standup_settings(session: AsyncSession, *, actor: Actor, team_id: int, draft: StandupDraft, fields: dict[str, str]) -> SalesTeam:
+    """Save a team's check-in settings (admins; managers for their own team); `fields` names the form's blocks for errors."""
+    team = await session.get(SalesTeam, team_id)
+    if team is None or team.workspace_id != actor.workspace.id:
+        raise NotFound("config.error.which_team")
+    await team_for_config(session, actor=actor, team_name=team.name)
+    errors: dict[str, tuple[str, dict]] = {}
+    at, daily_at = parse_time(draft.time), parse_time(draft.daily_time)
+    if at is None:
+        errors[fields["time"]] = ("standup.error.time", {})
+    if daily_at is None:
+        errors[fields["daily_time"]] = ("standup.error.time", {})
+    texts = [(q or "").strip() for q in (list(draft.questions) + [""] * len(QUESTIONS))[: len(QUESTIONS)]]
+    for i, text in enumerate(texts):
+        if len(text) > QUESTION_MAX:
+            errors[f"{fields['question']}{i}"] = ("standup.error.too_long", {"max": QUESTION_MAX})
+    if errors:
+        raise ValidationFailed(errors)
+    team.standup_enabled = WEEKLY in draft.on
+    team.standup_daily = DAILY in draft.on
+    team.standup_time = at.strftime("%H:%M")
+    team.standup_daily_time = daily_at.strftime("%H:%M")
+    team.standup_questions = json.dumps(texts, ensure_ascii=False) if any(texts) else None
+    session.add(team)
+    await session.flush()
+    return team
+
+
 def previous_week(period: str) -> str | None:
     """The ISO week label before a week's label."""
     try:
@@ -555,7 +644,7 @@ def previous_week(period: str) -> str | None:
 
 
 __all__ = [
-    "ActionState", "AgendaRef", "CheckInForm", "CheckInRef", "DAILY", "ItemContext", "QUESTIONS", "RepCheckIn", "Standup", "StandupSettings",
+    "ActionState", "AgendaRef", "StandupDraft", "answers_for_view", "blockers_for_view", "meeting_month", "record_target_action", "record_task_action", "update_standup_settings", "CheckInForm", "CheckInRef", "DAILY", "ItemContext", "QUESTIONS", "RepCheckIn", "Standup", "StandupSettings",
     "WEEKLY", "Window", "action_state", "answered_ids", "checkin_day", "checkin_form", "checkin_key", "closes_at", "daily_checkin_window",
     "daily_report_key", "daily_report_window", "digest_day_of", "is_blocker", "item_context", "load_standup", "meeting_actions",
     "meeting_start", "next_digest_day", "on_leave_ids", "previous_week", "record_action", "reminder_key", "reminder_window", "require_team_manager",
