@@ -610,8 +610,9 @@ class Sender:
         if parent is not None and parent.status == OutboxStatus.SENT and parent.message_ts:
             return parent.message_ts
         if parent is None or parent.status in (OutboxStatus.PENDING, OutboxStatus.SENDING):
-            # Its thread does not exist yet: try again shortly, as a row never claimed (no attempt spent).
-            await self._release(row, not_before=self.clock() + timedelta(seconds=self.config.poll_seconds), error=None)
+            # Its thread does not exist yet: hand the row back after a pause (so no sender spins on it), no attempt spent.
+            await self.sleep(self.config.poll_seconds)
+            await self._release(row, not_before=row.not_before, error=None)
             return None
         await self._update_claimed(row, status=OutboxStatus.SKIPPED, last_error=f"its thread's post is {parent.status.value}")
         return None
