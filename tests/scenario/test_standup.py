@@ -185,4 +185,12 @@ async def test_weekly_checkins_reminder_digest_and_follow_up(driver, slack, db, 
     first_section = shown_text(nxt["blocks"][2:3])
     assert "Last meeting's actions" in first_section and "overdue" in first_section and "Legal review" in first_section
     assert "Discussed" in first_section
+    # An agenda item's Create task is prefilled with the item's line (the overdue task is on the agenda now).
+    agenda = [b for b in nxt["blocks"] if str(b.get("block_id", "")).startswith("agenda-actions-")]
+    assert agenda, shown_text(nxt["blocks"])
+    line = next(b for b in nxt["blocks"] if b.get("block_id") == agenda[0]["block_id"].replace("-actions", ""))
+    click = await driver.click(nxt, ids.AGENDA_TASK, user=MANAGER, block_id=agenda[0]["block_id"])
+    [call] = await slack.wait_for("views.open", lambda c: c.args.get("trigger_id") == click.trigger_id)
+    title = next(b for b in call.response["view"]["blocks"] if b.get("block_id") == ids.ASSIGN_TITLE)["element"]["initial_value"]
+    assert title and title.split()[0] in line["text"]["text"] and "*" not in title
     assert team.id
