@@ -21,7 +21,7 @@ from bot.blocks.standup import build_checkin_dm, build_daily_report, build_rep_r
 from bot.models import Member, OutboxMessage, OutboxStatus
 from bot.services.roster import managers_of
 from bot.services.standup import (
-    DAILY, WEEKLY, CheckInRef, StandupSettings, Window, answered_ids, checkin_key, daily_checkin_window, daily_report_key,
+    DAILY, WEEKLY, CheckInRef, StandupSettings, Window, answered_ids, checkin_key, closes_at, daily_checkin_window, daily_report_key,
     daily_report_window, load_standup, on_leave_ids, reminder_key, reminder_window, standup_teams, team_reps, weekly_checkin_window,
 )
 from bot.services.team_settings import TeamSchedule
@@ -64,7 +64,9 @@ async def compose(deps, session: AsyncSession, *, now: datetime) -> list[Post]:
             for m in members:
                 w = weekly_checkin_window(schedule, settings, m.tz, now)
                 if w is not None and checkin_key(WEEKLY, team.id, m.slack_user_id, w.period) not in known:
-                    asks.append((team, m, CheckInRef(WEEKLY, team.id, w.period), w, w.expires_at, checkin_key(WEEKLY, team.id, m.slack_user_id, w.period)))
+                    # The DM goes out that evening; the answers stay open until the digest.
+                    closes = closes_at(schedule, settings, WEEKLY, w.period)
+                    asks.append((team, m, CheckInRef(WEEKLY, team.id, w.period), w, closes, checkin_key(WEEKLY, team.id, m.slack_user_id, w.period)))
             r = reminder_window(schedule, now)
             if r is not None:
                 for m in members:

@@ -127,6 +127,9 @@ async def test_weekly_checkins_reminder_digest_and_follow_up(driver, slack, db, 
     await run_clocks(deps, db, clock, FRI_NEW_YORK)
     await run_clocks(deps, db, clock, FRI_NEW_YORK + timedelta(minutes=5))
     assert (len(checkins(slack, REP1)), len(checkins(slack, REP2))) == (1, 1)
+    # Each DM gives the digest's time, in the rep's own zone, as the deadline.
+    assert "3/16/26, 9:00\u202fAM" in shown_text(checkins(slack, REP1)[0]["blocks"])
+    assert "3/15/26, 9:00\u202fPM" in shown_text(checkins(slack, REP2)[0]["blocks"])
 
     # Two hours before the digest: REP2 (no answer) gets one reminder; REP1 (answered) none.
     await run_clocks(deps, db, clock, MON_REMIND)
