@@ -20,7 +20,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import upsert
-from bot.models import CheckIn, Customer, Deal, Leave, MeetingAction, Member, Role, SalesTeam, Task, TaskStatus, utcnow
+from bot.models import CheckIn, Customer, Deal, DealStatus, Leave, MeetingAction, Member, Role, SalesTeam, Task, TaskStatus, utcnow
 from bot.periods import MONTH, WEEK, PeriodError, parse_period, period_containing
 from bot.services.actors import Actor, safe_zone
 from bot.services.errors import NotFound, NotOnRoster, PermissionDenied, ServiceError, ValidationFailed
@@ -507,7 +507,14 @@ async def item_context(session: AsyncSession, *, team: SalesTeam, ref: AgendaRef
         if row is None:
             raise NotFound("standup.error.no_item")
         checkin, member = row
-        return ItemContext(checkin.blocker, member)
+        # The customer: one of the rep's open deals whose customer the blocker names.
+        q = (
+            select(Customer.id, Customer.name).join(Deal, Deal.customer_id == Customer.id)
+            .where(Deal.owner_id == member.id, Deal.status == DealStatus.OPEN).order_by(Deal.updated_at.desc()).limit(200)
+        )
+        text = checkin.blocker.casefold()
+        named = next(((cid, name) for cid, name in (await session.execute(q)).all() if name and name.casefold() in text), None)
+        return ItemContext(checkin.blocker, member, named[0] if named else None, named[1] if named else None)
     name, _, deal_id = rest.partition(":")
     if name == "stale" and deal_id.isdigit():
         row = (await session.execute(

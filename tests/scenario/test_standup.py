@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from bot.blocks import ids
-from bot.models import CheckIn, MeetingAction, OutboxMessage, OutboxStatus, SalesTeam, Task
+from bot.models import CheckIn, Customer, Deal, MeetingAction, Member, OutboxMessage, OutboxStatus, SalesTeam, Task
 from jobs.digest import compose_weekly
 from jobs.outbox import SenderConfig
 from jobs.scheduler import Clockwork, build_clockwork
@@ -80,6 +80,12 @@ async def setup_team(driver, slack, db) -> SalesTeam:
     assert "2026" in str(leave) or leave
     async with db.sessionmaker() as s:
         team = (await s.execute(select(SalesTeam).where(SalesTeam.name == "East"))).scalar_one()
+        rep = (await s.execute(select(Member).where(Member.slack_user_id == REP1))).scalar_one()
+        huaxin = Customer(workspace_id=team.workspace_id, name="Huaxin")  # REP1's open deal: a blocker naming it prefills the customer
+        s.add(huaxin)
+        await s.flush()
+        s.add(Deal(workspace_id=team.workspace_id, team_id=team.id, customer_id=huaxin.id, owner_id=rep.id, title="Huaxin rollout", amount=500_000))
+        await s.commit()
     assert team.standup_enabled and team.standup_time == "16:00" and team.digest_channel_id == "C0SALES"
     return team
 
@@ -171,6 +177,7 @@ async def test_weekly_checkins_reminder_digest_and_follow_up(driver, slack, db, 
     blocks = {b["block_id"]: b for b in modal["blocks"] if b.get("block_id")}
     assert blocks[ids.ASSIGN_TITLE]["element"]["initial_value"] == blocker
     assert blocks[ids.ASSIGN_ASSIGNEES]["element"]["initial_users"] == [REP1]
+    assert blocks[ids.ASSIGN_CUSTOMER]["element"]["initial_option"]["text"]["text"] == "Huaxin"
     saved = await driver.submit_view(modal["id"], user=MANAGER, values={ids.ASSIGN_DUE: "2026-03-18"})
     assert saved.status == 200 and not saved.body, saved.body
     await settle()
