@@ -204,3 +204,27 @@ async def test_weekly_checkins_reminder_digest_and_follow_up(driver, slack, db, 
     title = next(b for b in call.response["view"]["blocks"] if b.get("block_id") == ids.ASSIGN_TITLE)["element"]["initial_value"]
     assert title and title.split()[0] in line["text"]["text"] and "*" not in title
     assert team.id
+
+
+async def test_adjust_target_on_the_month_behind_pace_records_the_action(driver, slack, db, deps, clock):
+    await setup_team(driver, slack, db)
+    reply = await driver.slash("/target", "set 2026-03 9000000", user=MANAGER)
+    assert reply.status == 200
+    await reply.responses()
+    await settle()
+    await run_clocks(deps, db, clock, MON_DIGEST, count=1)
+    top = digest_top(slack)
+    target_rows = [b for b in top["blocks"] if b.get("type") == "actions" and any(e["action_id"] == ids.AGENDA_TARGET for e in b["elements"])]
+    assert target_rows, shown_text(top["blocks"])
+    click = await driver.click(top, ids.AGENDA_TARGET, user=MANAGER, block_id=target_rows[0]["block_id"])
+    [call] = await slack.wait_for("views.open", lambda c: c.args.get("trigger_id") == click.trigger_id)
+    view = call.response["view"]
+    assert view["callback_id"] == ids.TARGET_SPLIT_VIEW and "March 2026" in shown_text(view["blocks"])
+    shares = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
+    assert len(shares) == 4  # the team's members
+    saved = await driver.submit_view(view["id"], user=MANAGER, values=dict(zip(shares, ["40%", "30%", "20%", "10%"])))
+    assert saved.status == 200 and not saved.body, saved.body
+    await settle()
+    async with db.sessionmaker() as s:
+        [action] = (await s.execute(select(MeetingAction))).scalars().all()
+    assert (action.kind, action.period, action.what) == ("target", "2026-W12", "2026-03 · rep")
