@@ -22,6 +22,10 @@ async def test_daily_checkins_and_report_thread(driver, slack, db, deps, clock):
     slack.add_channel("C0SALES", name="sales")
     reply = await driver.slash("/salesbot", "config", user=MANAGER)
     [call] = await slack.wait_for("views.open", lambda c: c.args.get("trigger_id") == reply.trigger_id)
+    bad = await driver.submit_view(call.response["view"]["id"], user=MANAGER, values={ids.CONFIG_STANDUP: ["daily"], ids.CONFIG_STANDUP_DAILY_TIME: "25:00"})
+    assert bad.body["response_action"] == "errors" and set(bad.body["errors"]) == {ids.CONFIG_STANDUP_DAILY_TIME}
+    async with db.sessionmaker() as s:
+        assert not (await s.execute(select(SalesTeam.standup_daily).where(SalesTeam.name == "East"))).scalar_one(), "nothing saved"
     saved = await driver.submit_view(call.response["view"]["id"], user=MANAGER, values={
         ids.CONFIG_CHANNEL: "C0SALES", ids.CONFIG_TIMEZONE: "Asia/Shanghai", ids.CONFIG_STANDUP: ["daily"],
         ids.CONFIG_STANDUP_DAILY_TIME: "10:00", f"{ids.CONFIG_STANDUP_Q_PREFIX}0": "What did you do yesterday?",
