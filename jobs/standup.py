@@ -35,7 +35,8 @@ CHECKIN_JOB, REMIND_JOB, DAILY_JOB = "checkin", "checkin.remind", "standup.daily
 async def _outbox_keys(session: AsyncSession, now: datetime) -> dict[str, OutboxStatus]:
     """The standup's recent outbox keys and their status (one query), so a tick composes nothing twice."""
     q = select(OutboxMessage.key, OutboxMessage.status).where(
-        OutboxMessage.job.in_([CHECKIN_JOB, REMIND_JOB, DAILY_JOB]), OutboxMessage.not_before > now - timedelta(days=3)
+        # A week back: a reminder looks for its check-in, sent up to a week before the digest.
+        OutboxMessage.job.in_([CHECKIN_JOB, REMIND_JOB, DAILY_JOB]), OutboxMessage.not_before > now - timedelta(days=8)
     )
     return {k: s for k, s in (await session.execute(q)).all()}
 
