@@ -178,6 +178,13 @@ class SalesTeam(SQLModel, table=True):
     deal_alert_channel_id: str | None = Field(default=None, max_length=32)
     deal_alert_min_amount: int | None = Field(default=10_000_000, sa_column=sa.Column(sa.BigInteger, nullable=True, server_default="10000000"))
     daily_skip_empty: bool = Field(default=True)
+    # The standup: reps' check-ins before the weekly digest (standup_time, each rep's zone), and a
+    # daily check-in reported in the channel at standup_daily_time (team zone) when wanted.
+    standup_enabled: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
+    standup_time: str = Field(default="16:00", max_length=5)
+    standup_daily: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
+    standup_daily_time: str = Field(default="10:00", max_length=5)
+    standup_questions: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))  # JSON list; null: the defaults
     created_at: datetime = ts_field(default=utcnow)
 
 
@@ -508,6 +515,46 @@ class Leave(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", index=True)
     start: date
     end: date
+    created_at: datetime = ts_field(default=utcnow)
+
+
+class CheckIn(SQLModel, table=True):
+    """A rep's answers to a team's check-in for one period (the digest day's ISO week, or a date for a daily one)."""
+
+    __tablename__ = "checkin"
+    __table_args__ = (sa.UniqueConstraint("team_id", "member_id", "period"), sa.Index("ix_checkin_team_period", "team_id", "period"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    team_id: int = Field(foreign_key="sales_team.id")
+    member_id: int = Field(foreign_key="member.id", index=True)
+    kind: str = Field(default="weekly", max_length=8)  # weekly or daily
+    period: str = Field(max_length=16)
+    answers: str = Field(default="[]", sa_column=sa.Column(sa.Text, nullable=False))  # JSON list, one text per question
+    blocker: str = Field(default="", max_length=3000)
+    confidence: int | None = Field(default=None)  # 1..5
+    answered_at: datetime = ts_field(default=utcnow)
+    updated_at: datetime = ts_field(default=utcnow)
+
+
+class MeetingAction(SQLModel, table=True):
+    """A decision taken from the digest (a task created, a target adjusted, an item discussed); `key` makes it once."""
+
+    __tablename__ = "meeting_action"
+    __table_args__ = (sa.UniqueConstraint("key"), sa.Index("ix_meeting_action_team_period", "team_id", "period"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    team_id: int = Field(foreign_key="sales_team.id")
+    period: str = Field(max_length=16)  # the meeting's ISO week (the digest day's)
+    key: str = Field(max_length=255)
+    kind: str = Field(max_length=16)  # task, target or discussed
+    source: str = Field(max_length=64)  # blocker:<check-in id> or agenda:<item>
+    what: str = Field(default="", max_length=300)
+    member_id: int | None = Field(default=None, foreign_key="member.id")  # who it is about or who does it
+    actor_id: int | None = Field(default=None, foreign_key="member.id")
+    task_id: int | None = Field(default=None, foreign_key="task.id")
+    due_date: date | None = Field(default=None)
     created_at: datetime = ts_field(default=utcnow)
 
 

@@ -5,6 +5,8 @@ Weekly: on the team's digest weekday at the digest time (team zone), key
 month at the digest time, key `monthly:<team>:<YYYY-MM of the digest day>`. A post is due from
 that moment to the team's local midnight. The digest goes to the team's channel; a team
 without one gets it as a DM to each manager (the key then ends with the manager's user id).
+With check-ins on, each rep who answered gets one reply in the digest's thread, keyed
+`<digest key>:rep:<user>`, sent once the digest itself is.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.blocks.digest import build_digest_message
+from bot.blocks.digest import build_digest_message, standup_replies
 from bot.blocks.pictures import digest_pictures
 from bot.models import OutboxMessage
 from bot.services.digest import MONTHLY, WEEKLY, build_digest, digest_due, digest_key, digest_teams, digest_window, picture_figures
@@ -74,6 +76,12 @@ async def compose_digest(deps, session: AsyncSession, *, now: datetime, kind: st
                 workspace_id=team.workspace_id, key=post_key, job=kind, channel=channel, text=text, blocks=blocks,
                 not_before=start, expires_at=end, files=charts[loc.language],
             ))
+            # Each rep's check-in answers beside their figures, one reply each in the digest's thread.
+            for user_id, reply_text, reply_blocks in standup_replies(digest, loc):
+                posts.append(Post(
+                    workspace_id=team.workspace_id, key=f"{post_key}:rep:{user_id}", job=kind, channel=channel, text=reply_text,
+                    blocks=reply_blocks, not_before=start, expires_at=end, thread_of=post_key,
+                ))
     return posts
 
 

@@ -584,6 +584,11 @@ class Sender:
             self.metrics.send("cancelled")
             await self._update_claimed(row, status=OutboxStatus.CANCELLED, last_error="the app is not installed in the workspace")
             return
+        thread_ts = None
+        if payload.get("thread_of"):
+            thread_ts = await self._thread_ts(row, payload["thread_of"])
+            if thread_ts is None:
+                return
         try:
             channel = await self._open_dm(row, member, client) if _is_user_id(row.channel) else row.channel
         except SlackApiError as exc:
@@ -607,7 +612,7 @@ class Sender:
             return
         await self.budget.pace(row.workspace_id, channel)
         try:
-            resp = await client.chat_postMessage(channel=channel, text=payload["text"], blocks=payload.get("blocks") or None)
+            resp = await client.chat_postMessage(channel=channel, text=payload["text"], blocks=payload.get("blocks") or None, thread_ts=thread_ts)
         except SlackApiError as exc:
             await self._api_failure(row, exc)
             return
@@ -626,6 +631,20 @@ class Sender:
         self.metrics.send("sent")
         if payload["files"]:
             await self._upload_files(row, channel, ts, payload["files"], client)
+
+    async def _thread_ts(self, row: OutboxMessage, parent_key: str) -> str | None:
+        """The ts of the post a reply belongs under; None after deferring the reply (parent not sent yet) or skipping it (never will be)."""
+        async with self.db.sessionmaker() as session:
+            parent = (await session.execute(select(OutboxMessage.status, OutboxMessage.message_ts).where(OutboxMessage.key == parent_key))).first()
+        if parent is not None and parent.status == OutboxStatus.SENT and parent.message_ts:
+            return parent.message_ts
+        if parent is None or parent.status in (OutboxStatus.PENDING, OutboxStatus.SENDING):
+            # Its thread does not exist yet: hand the row back after a pause (so no sender spins on it), no attempt spent.
+            await self.sleep(self.config.poll_seconds)
+            await self._release(row, not_before=row.not_before, error=None)
+            return None
+        await self._update_claimed(row, status=OutboxStatus.SKIPPED, last_error=f"its thread's post is {parent.status.value}")
+        return None
 
     async def _take_budget(self, workspace_id: int, channel: str) -> None:
         """Wait for budget, unless the sender is told to stop first (then the row goes back)."""

@@ -25,6 +25,7 @@ BUILTIN: dict[str, str] = {
     "survey_reminders": "jobs.surveys:compose_reminders",
     "deal_alerts": "jobs.deal_alerts:compose",
     "sync": "jobs.sync_pull:compose",
+    "standup": "jobs.standup:compose",
 }
 
 

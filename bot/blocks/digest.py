@@ -11,8 +11,10 @@ from fractions import Fraction
 
 from bot.blocks.kit import MESSAGE_MAX_BLOCKS, SECTION_TEXT_MAX, Budget, context, divider, fallback_text, header, section
 from bot.blocks.priorities import PACE_KEYS, fraction_decimal
+from bot.blocks.standup import agenda_buttons, answered_line, blocker_blocks, build_rep_reply, followup_block, not_answered_block, rep_figures_line
 from bot.i18n import Localizer
 from bot.services.digest import LIST_MAX, WEEKLY, Digest, RepRow
+from bot.services.standup import AgendaRef
 from bot.text import SlackSafe, escape, fit, mention
 
 NAME_WIDTH = 16
@@ -80,7 +82,7 @@ def build_digest_message(d: Digest, loc: Localizer) -> tuple[str, list[dict]]:
     pct = _pct(loc)
     title = loc.t(TITLE_KEYS["weekly" if d.kind == WEEKLY else "monthly"], team=d.team.name, period=loc.period(d.period))
     pace = loc.md(PACE_KEYS[d.month_line.pace], elapsed=pct(d.month_line.elapsed)) if d.month_line else ""
-    top: list[dict] = [header(title), section(loc.render("digest_summary.j2", d=d, pct=pct, pace=pace))]
+    top: list[dict] = [header(title), section(loc.render("digest_summary.j2", d=d, pct=pct, pace=pace)), *standup_top(d, loc)]
     tail: list[dict] = [
         divider(),
         section(loc.render("digest_movement.j2", m=d.movement, funnel=d.funnel, currency=d.currency)),
@@ -92,7 +94,10 @@ def build_digest_message(d: Digest, loc: Localizer) -> tuple[str, list[dict]]:
         shown = d.suggestions[:LIST_MAX]
         tail.append(section(loc.render("digest_suggestions.j2", items=shown, more=len(d.suggestions) - len(shown))))
     tail.append(divider())
-    tail.append(section(loc.render("digest_agenda.j2", lines=agenda_lines(d, loc))))
+    if d.kind == WEEKLY and d.agenda():
+        tail.extend(agenda_blocks(d, loc))
+    else:
+        tail.append(section(loc.render("digest_agenda.j2", lines=agenda_lines(d, loc))))
     tail.append(context(loc.mdn("digest.footer", d.schedule.stale_days)))
 
     # The table takes whatever the message's budget leaves (blocks and bytes): a title, its sections, and one "…and N more" line.
@@ -115,6 +120,45 @@ def build_digest_message(d: Digest, loc: Localizer) -> tuple[str, list[dict]]:
     blocks = budget.blocks
     text = fallback_text(loc.md("digest.fallback", team=d.team.name, period=loc.period(d.period), won=loc.money(d.won, d.currency)))
     return text, blocks[:MESSAGE_MAX_BLOCKS]
+
+
+def standup_top(d: Digest, loc: Localizer) -> list[dict]:
+    """What opens a weekly digest: last meeting's actions, then the check-ins' blockers and who did not answer."""
+    s = d.standup
+    if s is None:
+        return []
+    out: list[dict] = []
+    followup = followup_block(loc, s.last_actions)
+    if followup is not None:
+        out.append(followup)
+    if d.standup_settings is not None and d.standup_settings.enabled:
+        out.append(context(answered_line(loc, s, len(d.reps))))
+        out.extend(blocker_blocks(loc, s, team_id=d.team.id))
+        missing = not_answered_block(loc, s)
+        if missing is not None:
+            out.append(missing)
+    return out
+
+
+TARGET_ITEMS = {"digest.agenda.target", "digest.agenda.month_behind", "digest.agenda.reps_behind"}
+
+
+def agenda_source(d: Digest, key: str) -> str:
+    """An agenda item's stable name for its buttons: `agenda:<item>` (a stale-deal item names its oldest deal)."""
+    name = key.removeprefix("digest.agenda.")
+    if key == "digest.agenda.stale" and d.stale:
+        name = f"stale:{d.stale[0].deal_id}"
+    return f"agenda:{name}"
+
+
+def agenda_blocks(d: Digest, loc: Localizer) -> list[dict]:
+    """The weekly agenda, each item with the managers' buttons (Create task, Adjust target, Mark discussed)."""
+    blocks = [section(SlackSafe(f"*{escape(loc.t('digest.section.agenda'))}*"))]
+    for i, ((key, _params), line) in enumerate(zip(d.agenda(), agenda_lines(d, loc)), start=1):
+        blocks.append(section(SlackSafe(f"{i}. {line}"), block_id=f"agenda-{i}"))
+        ref = AgendaRef(d.team.id, d.meeting, agenda_source(d, key))
+        blocks.append(agenda_buttons(loc, ref, target=key in TARGET_ITEMS, block_id=f"agenda-actions-{i}"))
+    return blocks
 
 
 def agenda_lines(d: Digest, loc: Localizer) -> list[SlackSafe]:
@@ -146,4 +190,30 @@ def agenda_lines(d: Digest, loc: Localizer) -> list[SlackSafe]:
     return out
 
 
-__all__ = ["RepRow", "agenda_lines", "build_digest_message", "rep_table_lines"]
+def standup_replies(d: Digest, loc: Localizer) -> list[tuple[str, str, list[dict]]]:
+    """One thread reply per rep who answered: (user id, text, blocks), their answers beside their own figures."""
+    s, settings = d.standup, d.standup_settings
+    if s is None or settings is None or not settings.enabled:
+        return []
+    rows = {r.member.id: r for r in d.reps}
+    out = []
+    for c in s.checkins:
+        r = rows.get(c.member.id)
+        figures = None
+        if r is not None:
+            month = r.month
+            figures = rep_figures_line(
+                loc, won=loc.money(r.sales, d.currency),
+                month_won=loc.money(month.won, d.currency) if month else None, month_target=loc.money(month.target, d.currency) if month else None,
+                pace_key=STANDUP_PACE_KEYS.get(month.pace) if month else None, overdue=r.tasks_overdue, moved=r.deals_moved,
+            )
+        text, blocks = build_rep_reply(loc, checkin=c, figures=figures, settings=settings, repeated=c.member.id in s.repeated,
+                                       see_all_value=str(c.checkin_id))
+        out.append((c.member.slack_user_id, text, blocks))
+    return out
+
+
+STANDUP_PACE_KEYS = {"ahead": "standup.fig.ahead", "on_track": "standup.fig.on_track", "behind": "standup.fig.behind"}
+
+
+__all__ = ["RepRow", "agenda_blocks", "agenda_lines", "build_digest_message", "rep_table_lines", "standup_replies", "standup_top"]

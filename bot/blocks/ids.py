@@ -67,6 +67,20 @@ CONFIG_STALE_DAYS = "stale_days"
 CONFIG_SURVEY_REMINDER = "survey_reminder_days"
 CONFIG_ALERT_CHANNEL = "deal_alert_channel"
 CONFIG_ALERT_AMOUNT = "deal_alert_min_amount"
+CONFIG_STANDUP = "standup_on"  # the standup section: weekly and daily check-ins, their times, the questions
+CONFIG_STANDUP_TIME = "standup_time"
+CONFIG_STANDUP_DAILY_TIME = "standup_daily_time"
+CONFIG_STANDUP_Q_PREFIX = "standup_question_"  # + the question's position (0..3)
+
+# The standup: the check-in DM's Answer button and modal, See all, and the digest's agenda buttons
+STANDUP_ANSWER = "standup_answer"
+STANDUP_VIEW = "standup_checkin"
+STANDUP_Q_PREFIX = "standup_q_"  # + the question's position (0..3)
+STANDUP_SEE_ALL = "standup_see_all"
+STANDUP_BLOCKERS_ALL = "standup_blockers_all"
+AGENDA_TASK = "agenda_task"
+AGENDA_TARGET = "agenda_target"
+AGENDA_DISCUSSED = "agenda_discussed"
 
 # Deals, activities and expenses
 CMD_DEAL = "/deal"

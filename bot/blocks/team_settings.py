@@ -12,6 +12,8 @@ from bot.models import SalesTeam
 from bot.text import SlackSafe
 from bot.services.team_settings import TeamSchedule, TeamSettingsDraft, draft_from_team, pct_text
 from bot.blocks import ids
+from bot.blocks.standup import build_config_blocks as build_standup_config
+from bot.services.standup import StandupSettings
 
 # Service field names → the modal's block ids, so an error shows under the right field.
 FIELD_BLOCKS = {
@@ -103,6 +105,7 @@ def build_config_modal(team: SalesTeam, loc: Localizer, *, metadata: dict, draft
         input_block(ids.CONFIG_GROWTH, loc.t("config.growth.label"), _text_input(d.growth_target_pct, max_length=7)),
         input_block(ids.CONFIG_SATISFACTION, loc.t("config.satisfaction.label"), _text_input(d.satisfaction_target_pct, max_length=7), hint=loc.t("config.satisfaction.hint")),
         input_block(ids.CONFIG_STALE_DAYS, loc.t("config.stale_days.label"), _text_input(d.stale_days, max_length=3), hint=loc.t("config.stale_days.hint")),
+        *build_standup_config(loc, StandupSettings.from_team(team)),
     ]
     return modal(
         callback_id=ids.CONFIG_VIEW, title=loc.t("config.modal.title"), submit=loc.t("config.modal.submit"),

@@ -21,9 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.models import Customer, Member, Role, SalesTeam, Stage, Suggestion, Survey, Workspace
 from bot.periods import MONTH, WEEK, Period, period_containing
 from bot.services.figures import (
-    REP, TOTAL, Figures, QuarterWeeks, RepKey, StageLine, StaleDeal, month_line, open_funnel, period_figures, pipeline_movement,
+    REP, TOTAL, Figures, QuarterWeeks, RepKey, StageLine, StaleDeal, deals_moved, month_line, open_funnel, period_figures, pipeline_movement,
     quarter_by_week, stage_flow, stage_lines, stale_deals, target_amounts, task_workload,
 )
+from bot.services.standup import Standup, StandupSettings, checkin_day, load_standup, meeting_actions, previous_week, week_label
 from bot.services.suggestions import new_suggestions
 from bot.services.targets import TargetLine
 from bot.services.team_settings import TeamSchedule
@@ -48,6 +49,7 @@ class RepRow(Figures):
     tasks_done: int = 0  # tasks completed in the period, whenever due
     tasks_overdue: int = 0  # open tasks past due on the digest day
     month_won: int = 0  # won in the month so far, target or not (the pictures show it when no rep has a target)
+    deals_moved: int = 0  # the rep's deals that changed stage in the period
 
     @property
     def behind(self) -> bool:
@@ -103,6 +105,13 @@ class Digest:
     suggestions: list[tuple[Suggestion, str | None]] = field(default_factory=list)  # with the author's user id
     stale_total: int = 0
     stale: list[StaleDeal] = field(default_factory=list)
+    standup: Standup | None = None  # weekly: the check-ins' answers and last meeting's actions
+    standup_settings: StandupSettings | None = None
+
+    @property
+    def meeting(self) -> str:
+        """The meeting's ISO week (the digest day's): the period of its check-ins and actions."""
+        return week_label(self.day)
 
     @property
     def won(self) -> int:
@@ -245,6 +254,7 @@ async def build_digest(session: AsyncSession, *, team: SalesTeam, kind: str, day
     d.totals = figures.total
     d.deals_lost, d.lost_amount = figures.deals_lost, figures.lost_amount
     workload = await task_workload(session, team=team, period=period, day=day)
+    moved = await deals_moved(session, team=team, period=period)
     targets = await target_amounts(session, team_ids=[team.id], labels=[period.label, month.label])
     period_target = targets.get((team.id, period.label, TOTAL, ""))
     if period_target is not None:
@@ -257,6 +267,7 @@ async def build_digest(session: AsyncSession, *, team: SalesTeam, kind: str, day
         rep_target = targets.get((team.id, month.label, REP, m.slack_user_id))
         reps.append(RepRow(
             member=m, **figures.rep(m.id).values(), tasks_done=workload.get(m.id, (0, 0))[0], tasks_overdue=workload.get(m.id, (0, 0))[1],
+            deals_moved=moved.get(m.id, 0),
             month=month_line(rep_target, figures.month_won.get(m.id, 0), last_day) if rep_target else None,
             month_won=figures.month_won.get(m.id, 0),
         ))
@@ -294,6 +305,17 @@ async def build_digest(session: AsyncSession, *, team: SalesTeam, kind: str, day
     if authors:
         names = dict((await session.execute(select(Member.id, Member.slack_user_id).where(Member.id.in_(authors)))).all())
     d.suggestions = [(s, names.get(s.author_id)) for s in suggestions]
+
+    # 6. Weekly: the reps' check-ins for this meeting, and last meeting's actions with their state now.
+    if kind == WEEKLY:
+        d.standup_settings = StandupSettings.from_team(team)
+        previous = previous_week(d.meeting)
+        if d.standup_settings.enabled:
+            d.standup = await load_standup(session, team=team, kind=WEEKLY, period=d.meeting, previous=previous, reps=members,
+                                           asked_on=checkin_day(schedule, day), today=day)
+        else:
+            d.standup = Standup(kind=WEEKLY, period=d.meeting, previous_period=previous)
+            d.standup.last_actions = await meeting_actions(session, team_id=team.id, period=previous, today=day) if previous else []
     return d
 
 

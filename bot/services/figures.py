@@ -644,6 +644,19 @@ async def lost_reasons(session: AsyncSession, *, team: SalesTeam, period: Period
     return {reason: int(n) for reason, n in (await session.execute(q)).all()}
 
 
+async def deals_moved(session: AsyncSession, *, team: SalesTeam, period: Period) -> dict[int, int]:
+    """Deals each owner moved (any stage change, won or lost included) in the period: one statement."""
+    start, end = period.utc_range(safe_zone(team.timezone))
+    c = DealStageChange
+    q = (
+        select(Deal.owner_id, func.count(func.distinct(c.deal_id)))
+        .join(Deal, Deal.id == c.deal_id)
+        .where(c.workspace_id == team.workspace_id, c.team_id == team.id, c.from_stage.is_not(None), c.changed_at >= _ts(start), c.changed_at < _ts(end))
+        .group_by(Deal.owner_id)
+    )
+    return {int(owner): int(n) for owner, n in (await session.execute(q)).all()}
+
+
 async def effective_communications(session: AsyncSession, *, team: SalesTeam, period: Period) -> int:
     """Effective activities the team's members logged in the period: one statement."""
     start, end = period.utc_range(safe_zone(team.timezone))
@@ -658,7 +671,8 @@ async def effective_communications(session: AsyncSession, *, team: SalesTeam, pe
 
 
 __all__ = [
-    "Figures", "QuarterWeeks", "RepKey", "WeekWon", "SATISFIED_MIN_SCORE", "STAGE_RANK", "STAGES", "StageLine", "StaleDeal", "TeamFigures", "effective_communications",
-    "growth_rate", "month_line", "month_so_far", "open_funnel", "period_figures", "pipeline_movement", "quarter_by_week", "quarter_weeks_of", "ratio", "RepMonthFigures", "rep_months",
+    "Figures", "QuarterWeeks", "RepKey", "WeekWon", "SATISFIED_MIN_SCORE", "STAGE_RANK", "STAGES", "StageLine", "StaleDeal", "TeamFigures",
+    "deals_moved", "effective_communications", "growth_rate", "month_line", "month_so_far", "open_funnel", "period_figures", "pipeline_movement",
+    "quarter_by_week", "quarter_weeks_of", "ratio", "RepMonthFigures", "rep_months",
     "rep_month_lines", "stage_flow", "stage_lines", "stale_deals", "target_amounts", "task_workload",
 ]

@@ -33,6 +33,8 @@ class Post:
     A post not sent by `expires_at` is skipped and logged (its moment has passed).
     A post with `skip` set is only a marker: the recipient and period were considered and
     there is nothing to send. It is stored as skipped, so later ticks do not compose it again.
+    A post with `thread_of` (another post's key, to the same channel) is a reply in that post's
+    thread: it waits until that post is sent, and is skipped if that post never is.
     """
 
     workspace_id: int
@@ -45,6 +47,7 @@ class Post:
     expires_at: datetime | None = None
     files: list[dict[str, Any]] = field(default_factory=list)
     skip: bool = False
+    thread_of: str | None = None
 
 
 def encode_payload(post: Post) -> str:
@@ -53,7 +56,10 @@ def encode_payload(post: Post) -> str:
         {"filename": f["filename"], "title": f.get("title") or f["filename"], "content": base64.b64encode(f["content"]).decode("ascii")}
         for f in post.files
     ]
-    return json.dumps({"text": post.text, "blocks": post.blocks, "files": files}, ensure_ascii=False)
+    data: dict[str, Any] = {"text": post.text, "blocks": post.blocks, "files": files}
+    if post.thread_of:
+        data["thread_of"] = post.thread_of
+    return json.dumps(data, ensure_ascii=False)
 
 
 def decode_payload(raw: str) -> dict[str, Any]:

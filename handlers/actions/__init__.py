@@ -10,6 +10,9 @@ from handlers.actions.priorities_buttons import handle_daily_done, handle_daily_
 from handlers.actions.deal_buttons import (
     handle_deal_edit, handle_deal_log, handle_deal_lost, handle_deal_next, handle_deal_reopen, handle_deal_won, handle_deals_page,
 )
+from handlers.actions.standup_buttons import (
+    handle_agenda_discussed, handle_agenda_target, handle_agenda_task, handle_standup_answer, handle_standup_blockers_all, handle_standup_see_all,
+)
 from handlers.actions.suggestion_buttons import handle_suggestion_decision
 from handlers.actions.survey_buttons import handle_survey_comment, handle_survey_score
 from handlers.actions.timezone_search import handle_timezone_search
@@ -43,5 +46,11 @@ def register(app: AsyncApp) -> None:
     app.action(ids.DAILY_DONE)(handle_daily_done)
     app.action(ids.DAILY_SNOOZE)(handle_daily_snooze)
     app.action(ids.DAILY_SEE_ALL)(handle_daily_see_all)
+    app.action(ids.STANDUP_ANSWER)(handle_standup_answer)
+    app.action(ids.STANDUP_SEE_ALL)(handle_standup_see_all)
+    app.action(ids.STANDUP_BLOCKERS_ALL)(handle_standup_blockers_all)
+    app.action(ids.AGENDA_TASK)(handle_agenda_task)
+    app.action(ids.AGENDA_TARGET)(handle_agenda_target)
+    app.action(ids.AGENDA_DISCUSSED)(handle_agenda_discussed)
     for block_id, action_id in ids.MATCH_TRIGGERS:
         app.action({"block_id": block_id, "action_id": action_id})(handle_assign_refresh)

@@ -9,6 +9,7 @@ from handlers.views.deal_submit import handle_deal_submission
 from handlers.views.log_submit import handle_log_submission
 from handlers.views.note_submit import handle_note_submission
 from handlers.views.config_submit import handle_config_submission
+from handlers.views.standup_submit import handle_checkin_submission
 from handlers.views.suggest_submit import handle_suggest_submission
 from handlers.views.survey_comment_submit import handle_survey_comment_submission
 from handlers.views.target_split import handle_target_split_submission
@@ -26,3 +27,4 @@ def register(app: AsyncApp) -> None:
     app.view(ids.SUGGEST_VIEW)(handle_suggest_submission)
     app.view(ids.SURVEY_COMMENT_VIEW)(handle_survey_comment_submission)
     app.view(ids.TARGET_SPLIT_VIEW)(handle_target_split_submission)
+    app.view(ids.STANDUP_VIEW)(handle_checkin_submission)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from bot.blocks import ids
 from bot.blocks.tasks import build_assigned_confirmation
 from bot.models import Priority, Segment, Stage
-from bot.services import tasks
+from bot.services import standup, tasks
 from bot.surfaces import publish_homes, send_task_cards
 from handlers.views.form import Form, save_form
-from handlers.views.state import BadField, choice, selected_date, selected_id, selected_users, selected_value, text_value
+from handlers.views.state import BadField, choice, metadata, selected_date, selected_id, selected_users, selected_value, text_value
 
 # Service field names → the modal's block ids, so an error shows under the right field.
 FORM = Form(fallback=ids.ASSIGN_TITLE, fields={
@@ -53,8 +53,13 @@ async def handle_assign_submission(ack, body, view, client, context):
     """Validate and save the task, then DM each assignee a card and confirm to the manager."""
     deps = context["deps"]
 
+    agenda = metadata(view).get("ag")
+
     async def save(t):
-        return await tasks.create_task(t.session, actor=t.actor, draft=draft_from_view(view), today=t.today)
+        row = await tasks.create_task(t.session, actor=t.actor, draft=draft_from_view(view), today=t.today)
+        if isinstance(agenda, str):  # opened from the digest's Create task: the meeting's action
+            await standup.record_task_action(t.session, actor=t.actor, ref_text=agenda, task=row.task, assignees=row.assignees, now=t.now)
+        return row
 
     async def after(t, row, confirm):
         members = await tasks.members_by_slack_ids(t.session, workspace_id=t.actor.workspace.id, user_ids=row.assignees)

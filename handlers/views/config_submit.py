@@ -6,6 +6,7 @@ from bot.blocks import ids
 from bot.blocks.tasks import build_notice
 from bot.blocks.team_settings import FIELD_BLOCKS, build_config_show
 from bot.services.errors import NotFound
+from bot.services.standup import QUESTIONS, StandupDraft, update_standup_settings
 from bot.services.team_settings import TeamSettingsDraft, update_team_settings
 from handlers.views.form import Form, save_form
 from handlers.views.state import metadata, metadata_id, selected_conversation, selected_value, selected_values, text_value
@@ -32,6 +33,19 @@ def draft_from_view(view: dict) -> TeamSettingsDraft:
     )
 
 
+STANDUP_FIELDS = {"time": ids.CONFIG_STANDUP_TIME, "daily_time": ids.CONFIG_STANDUP_DAILY_TIME, "question": ids.CONFIG_STANDUP_Q_PREFIX}
+
+
+def standup_from_view(view: dict) -> StandupDraft:
+    """The submitted standup section, as the strings Slack sent."""
+    return StandupDraft(
+        on=selected_values(view, ids.CONFIG_STANDUP),
+        time=text_value(view, ids.CONFIG_STANDUP_TIME),
+        daily_time=text_value(view, ids.CONFIG_STANDUP_DAILY_TIME),
+        questions=[text_value(view, f"{ids.CONFIG_STANDUP_Q_PREFIX}{i}") for i in range(len(QUESTIONS))],
+    )
+
+
 async def handle_config_submission(ack, body, view, client, context):
     """Validate and save a team's settings; a wrong field is marked and nothing is saved."""
 
@@ -39,7 +53,10 @@ async def handle_config_submission(ack, body, view, client, context):
         team_id = metadata_id(metadata(view), "team")
         if team_id is None:
             raise NotFound("config.error.which_team")
-        return await update_team_settings(t.session, actor=t.actor, team_id=team_id, draft=draft_from_view(view))
+        team = await update_team_settings(t.session, actor=t.actor, team_id=team_id, draft=draft_from_view(view))
+        if any(b.get("block_id") == ids.CONFIG_STANDUP_TIME for b in view.get("blocks") or []):
+            await update_standup_settings(t.session, actor=t.actor, team_id=team_id, draft=standup_from_view(view), fields=STANDUP_FIELDS)
+        return team
 
     async def after(t, team, confirm):
         text, blocks = build_config_show(team, t.loc, t.actor.workspace.currency)

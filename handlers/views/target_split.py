@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.blocks import ids
 from bot.blocks.targets import build_split_confirmation
 from bot.periods import PeriodError, parse_period
-from bot.services import targets
+from bot.services import standup, targets
 from bot.services.errors import ServiceError, ValidationFailed
 from handlers.views.form import Form, save_form
 from handlers.views.state import metadata, text_value
@@ -41,9 +41,12 @@ async def handle_target_split_submission(ack, body, view, client, context):
         if not words:
             raise ServiceError("target.error.form_empty")
         shares, kind = targets.parse_shares(words)
-        return await targets.split_target(
+        result = await targets.split_target(
             t.session, actor=t.actor, period=period, by=str(meta.get("by")), shares=shares, share_kind=kind, team_name=team if isinstance(team := meta.get("team"), str) else None,
         )
+        if isinstance(agenda := meta.get("ag"), str):  # opened from the digest's Adjust target: the meeting's action
+            await standup.record_target_action(t.session, actor=t.actor, ref_text=agenda, what=f"{period.label} · {meta.get('by')}", now=t.now)
+        return result
 
     async def after(t, result, confirm):
         text, blocks = build_split_confirmation(result, t.loc, t.actor.workspace.currency or "CNY")

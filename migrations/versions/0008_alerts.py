@@ -1,14 +1,14 @@
 """team settings for deal alerts and survey reminders
 
 Revision ID: 0008_alerts
-Revises: 0006_deal_lost_reason
+Revises: 0007_standup
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0008_alerts'
-down_revision = '0006_deal_lost_reason'
+down_revision = '0007_standup'
 branch_labels = None
 depends_on = None
 

@@ -122,6 +122,9 @@ DYNAMIC_FAMILIES: dict[str, list[str]] = {
     "difficulty.": ["1", "2", "3"],
     "mytasks.title.": [w.value for w in TaskFilter],
     "mytasks.empty.": [w.value for w in TaskFilter],
+    "standup.q.": ["progress", "next", "blockers", "confidence"],
+    "standup.action.": ["task", "target", "discussed"],
+    "standup.state.": ["done", "open", "overdue", "cancelled"],
 }
 
 SOURCE_DIRS = ["bot", "handlers", "jobs"]

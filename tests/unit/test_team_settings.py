@@ -133,7 +133,8 @@ def test_builders_fit_slack(lang):
     assert limits.validate_view(view) == []
     assert limits.validate_message_args({"channel": "C1", "text": text_of(team, lang), "blocks": build_config_show(team, f.loc(lang))[1]}) == []
     inputs = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
-    assert ids.CONFIG_TIMEZONE in inputs and ids.CONFIG_WORKING_DAYS in inputs and len(inputs) == 13
+    assert ids.CONFIG_TIMEZONE in inputs and ids.CONFIG_WORKING_DAYS in inputs and len([i for i in inputs if not i.startswith("standup_")]) == 13
+    assert {ids.CONFIG_STANDUP, ids.CONFIG_STANDUP_TIME, ids.CONFIG_STANDUP_DAILY_TIME, f"{ids.CONFIG_STANDUP_Q_PREFIX}3"} <= set(inputs)
     text, blocks = build_config_show(team, f.loc(lang))
     shown = str(blocks[1:]) + text
     assert "<#C1>" in shown and "Asia/Shanghai" in shown and "08:30" in shown and "<!here>" not in shown
