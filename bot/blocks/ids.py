@@ -12,6 +12,7 @@ TASK_NOTE = "task_note"
 TASKS_PREV = "tasks_page_prev"  # Previous and Next share a block, so their ids differ
 TASKS_NEXT = "tasks_page_next"
 TASKS_PAGE = (TASKS_PREV, TASKS_NEXT)
+REPEAT_STOP = "repeat_stop"  # stops a repeat rule (its value: the rule id)
 
 # The assign modal
 ASSIGN_VIEW = "assign_task"
@@ -33,6 +34,14 @@ NOTE_TEXT = "note"
 
 # App Home
 HOME_MY_TASKS = "home_my_tasks"
+HOME_NEW_TASK = "home_new_task"  # opens the New task modal: a task of the member's own
+
+# The New task modal (the App Home's)
+OWN_VIEW = "own_task"
+OWN_TITLE = "own_title"
+OWN_DUE = "own_due"
+OWN_PRIORITY = "own_priority"
+OWN_CUSTOMER = "own_customer"
 
 # Satisfaction surveys: five score buttons (distinct ids: unique within their block) and a comment
 SURVEY_SCORES = tuple(f"survey_score_{n}" for n in range(1, 6))

@@ -1,0 +1,79 @@
+"""Reps' own tasks: `/mytasks add` with natural dates in both languages, resolved in the rep's own zone."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from bot.models import Customer, Priority, Task, TaskEvent, TaskEventKind, TaskRule
+from tests.scenario.conftest import MANAGER, OUTSIDER, REP1, REP2, REP_ZH
+from tests.scenario.helpers import assignees_of, east_team, mytasks, shown_text, task_by_title, task_ids
+
+
+async def test_mytasks_add_due_tomorrow_in_new_york_and_shanghai(driver, slack, db, clock):
+    await east_team(driver)
+    # 02:00 UTC on 10 March: still the 9th in New York, already the 10th in Shanghai.
+    reply = await mytasks(driver, REP2, "add Call Acme due:tomorrow")
+    assert "Added to your tasks: *Call Acme*" in shown_text(reply["blocks"])
+    reply = await mytasks(driver, REP_ZH, "add 给王总回电话 due:明天")
+    assert "已加入你的任务：*给王总回电话*" in shown_text(reply["blocks"])
+
+    acme, wang = await task_by_title(db, "Call Acme"), await task_by_title(db, "给王总回电话")
+    assert acme.due_date == date(2026, 3, 10) and wang.due_date == date(2026, 3, 11)
+    assert acme.self_created and wang.self_created
+    assert await assignees_of(db, acme.id) == [REP2] and await assignees_of(db, wang.id) == [REP_ZH]
+    assert acme.created_by_id is not None and acme.priority == Priority.MEDIUM
+    # The reply carries the task's buttons, and the task is in the rep's list like any other.
+    assert task_ids(reply["blocks"]) == [wang.id]
+    assert task_ids((await mytasks(driver, REP2))["blocks"]) == [acme.id]
+    assert "Call Acme" in shown_text(slack.home(REP2)["view"]["blocks"])  # the Home was redrawn
+
+
+async def test_mytasks_add_options_and_errors_name_the_bad_part(driver, slack, db, clock):
+    await east_team(driver)
+    reply = await mytasks(driver, REP1, 'add Send &lt;!channel&gt; quote due:fri priority:high customer:"Acme Corp"')
+    task = await task_by_title(db, "Send <!channel> quote")
+    # Tuesday 10 March in Shanghai: `fri` is the 13th; the title is escaped wherever it is shown.
+    assert task.due_date == date(2026, 3, 13) and task.priority == Priority.HIGH
+    assert "<!channel>" not in shown_text(reply["blocks"])
+    async with db.sessionmaker() as s:
+        assert (await s.get(Customer, task.customer_id)).name == "Acme Corp"
+        created = (await s.execute(select(TaskEvent).where(TaskEvent.task_id == task.id, TaskEvent.kind == TaskEventKind.CREATED))).scalars().all()
+        assert len(created) == 1
+
+    bad = {
+        "add Call due:someday": "`someday`",
+        "add Call priority:urgent": "`urgent`",
+        "add Call repeat:hourly": "`hourly`",
+        "add due:tomorrow": "Write a title",
+        "add Call due:2026-03-01": "2026-03-01 has passed",
+    }
+    for text, part in bad.items():
+        reply = await mytasks(driver, REP1, text)
+        assert part in shown_text(reply["blocks"]), (text, reply)
+    reply = await mytasks(driver, REP_ZH, "add 开会 截止:下辈子")
+    assert "无法识别日期 `下辈子`" in shown_text(reply["blocks"])
+    async with db.sessionmaker() as s:
+        assert len((await s.execute(select(Task))).scalars().all()) == 1
+
+    # Someone on no team gets the roster message, and nothing is written.
+    reply = await mytasks(driver, OUTSIDER, "add Call due:today")
+    assert "Added" not in shown_text(reply["blocks"])
+    assert [t.title for t in await _tasks(db)] == ["Send <!channel> quote"]
+
+
+async def test_mytasks_add_repeat_makes_a_rule_not_a_task(driver, slack, db, clock):
+    await east_team(driver)
+    reply = await mytasks(driver, REP_ZH, "add 拜访重点客户 重复:每周一、四")
+    text = shown_text(reply["blocks"])
+    assert "拜访重点客户" in text and "星期一、星期四" in text
+    async with db.sessionmaker() as s:
+        [rule] = (await s.execute(select(TaskRule))).scalars().all()
+        assert rule.weekdays == "0,3" and rule.next_on == date(2026, 3, 12) and rule.self_created
+        assert (await s.execute(select(Task))).scalars().all() == []
+
+
+async def _tasks(db):
+    async with db.sessionmaker() as s:
+        return list((await s.execute(select(Task).order_by(Task.id))).scalars())
