@@ -22,6 +22,9 @@ BUILTIN: dict[str, str] = {
     "weekly": "jobs.digest:compose_weekly",
     "monthly": "jobs.digest:compose_monthly",
     "surveys": "jobs.surveys:compose",
+    "repeats": "jobs.repeats:compose",
+    "reminders": "jobs.reminders:compose",
+    "escalations": "jobs.escalations:compose",
 }
 
 

@@ -46,10 +46,9 @@ def build_own_created(loc: Localizer, today: date, *, row: TaskRow | None = None
     return fallback_text(head), blocks
 
 
-def build_rule_stopped(loc: Localizer, rule: TaskRule, *, changed: bool) -> tuple[str, list[dict]]:
-    """What replaces the Stop button once the rule is stopped."""
-    text = loc.md("repeat.stopped" if changed else "repeat.already_stopped", title=rule.title, rule=describe_repeat(spec_of(rule), loc))
-    return fallback_text(text), [section(text)]
+def rule_stopped_text(loc: Localizer, rule: TaskRule, *, changed: bool) -> SlackSafe:
+    """The answer to Stop repeating: stopped now, or already."""
+    return loc.md("repeat.stopped" if changed else "repeat.already_stopped", title=rule.title, rule=describe_repeat(spec_of(rule), loc))
 
 
 def build_occurrence_card(row: TaskRow, loc: Localizer, today: date, *, rule_id: int, rule_text: str) -> tuple[str, list[dict]]:

@@ -167,7 +167,7 @@ async def make_due_occurrences(session: AsyncSession, *, now: datetime) -> list[
     customer_ids = {r.customer_id for r in rules if r.customer_id}
     customers = dict((await session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids))))) if customer_ids else {}
     made: list[Occurrence] = []
-    stamp = utcnow()
+    stamp = now  # the clock's time: a task made for a date is stamped on that date
     for rule in rules:
         team = teams.get(rule.team_id)
         schedule = TeamSchedule.from_team(team) if team is not None else None
