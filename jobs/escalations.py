@@ -1,0 +1,28 @@
+"""The "escalations" job: a DM to the managers when a task is N working days overdue, once per task and due date."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.blocks.own_tasks import build_escalation
+from bot.services.reminders import due_escalations
+from jobs.base import Post
+
+log = logging.getLogger(__name__)
+
+JOB = "escalations"
+
+
+async def compose(deps, session: AsyncSession, *, now: datetime) -> list[Post]:
+    """Escalations due now (the team's setting, working days, the rep not on leave), keyed `escalate:<ws>:<task>:<due>:<manager>`."""
+    posts = []
+    for n in await due_escalations(session, now=now):
+        text, blocks = build_escalation(n.row, deps.i18n.get(n.locale), n.today, rep_user_ids=n.reps, days=n.days_overdue)
+        posts.append(Post(workspace_id=n.workspace_id, key=n.key, job=JOB, channel=n.user_id, text=text, blocks=blocks,
+                          not_before=n.not_before, expires_at=n.expires_at))
+    if posts:
+        log.info("escalations at %s: %d", now.isoformat(), len(posts))
+    return posts
