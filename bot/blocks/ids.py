@@ -72,6 +72,9 @@ CONFIG_SURVEY_DELAY = "survey_delay_days"
 CONFIG_GROWTH = "growth_target"
 CONFIG_SATISFACTION = "satisfaction_target"
 CONFIG_STALE_DAYS = "stale_days"
+CONFIG_REMINDER_DAYS = "reminder_days"
+CONFIG_REMINDER_TIME = "reminder_time"
+CONFIG_ESCALATE_DAYS = "escalate_days"
 
 # Deals, activities and expenses
 CMD_DEAL = "/deal"

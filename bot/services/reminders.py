@@ -24,13 +24,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.models import Leave, Member, OutboxMessage, Role, SalesTeam, Task, TaskAssignee, TaskStatus, Workspace
 from bot.services.actors import safe_zone
 from bot.services.tasks import TaskRow, _rows
-from bot.services.team_settings import TeamSchedule, parse_time
+from bot.services.team_settings import REMINDER_DAYS_MAX, TeamSchedule
 
-REMINDER_DAYS_MAX = 10
-ESCALATE_DAYS_MAX = 30
 # Overdue tasks older than this are not escalated any more: they were, long ago, or predate the setting.
 ESCALATE_LOOKBACK_DAYS = 60
-DEFAULT_REMINDER_TIME = time(9, 0)
 OPEN_STATUSES = (TaskStatus.OPEN, TaskStatus.IN_PROGRESS)
 _CHUNK = 500
 
@@ -128,7 +125,7 @@ async def _candidates(session: AsyncSession, *, now: datetime, lo_days: int, hi_
         today = now.astimezone(zone).date()
         if not schedule.is_working_day(today) or any(s <= today <= e for s, e in away.get(member.id, ())):
             continue  # they wait: for a working day, or for the end of the leave
-        moment = datetime.combine(today, parse_time(team.reminder_time) or DEFAULT_REMINDER_TIME, zone).astimezone(timezone.utc)
+        moment = datetime.combine(today, schedule.reminder_time, zone).astimezone(timezone.utc)
         if moment > now:
             continue
         out.append(_Candidate(task, member, team, schedule, spaces.get(member.workspace_id, ""), today, moment))
@@ -154,11 +151,10 @@ async def due_reminders(session: AsyncSession, *, now: datetime) -> list[Nudge]:
     picked: list[tuple[_Candidate, str]] = []
     for c in await _candidates(session, now=now, lo_days=-1, hi_days=REMINDER_DAYS_MAX * 7 // 5 + 7):
         due = c.task.due_date
-        days = min(max(0, c.team.reminder_days), REMINDER_DAYS_MAX)
-        remind_on = reminder_day(due, c.schedule, days)
+        remind_on = reminder_day(due, c.schedule, c.schedule.reminder_days)
         if not remind_on <= c.today <= due:
             continue
-        remind_at = datetime.combine(remind_on, parse_time(c.team.reminder_time) or DEFAULT_REMINDER_TIME, safe_zone(c.member.tz)).astimezone(timezone.utc)
+        remind_at = datetime.combine(remind_on, c.schedule.reminder_time, safe_zone(c.member.tz)).astimezone(timezone.utc)
         if remind_at <= c.task.created_at <= now:
             continue  # made after its reminder moment: its card is reminder enough
         picked.append((c, reminder_key(c.slack_team_id, c.task.id, due, c.member.slack_user_id)))
@@ -177,7 +173,7 @@ async def due_escalations(session: AsyncSession, *, now: datetime) -> list[Nudge
     overdue: list[tuple[_Candidate, int]] = []
     for c in await _candidates(session, now=now, lo_days=-ESCALATE_LOOKBACK_DAYS, hi_days=-1):
         due = c.task.due_date
-        n = min(max(1, c.team.escalate_days), ESCALATE_DAYS_MAX)
+        n = c.schedule.escalate_days
         if due < c.today and c.today >= shift_working_days(due, n, c.schedule.working_days):
             # Working days overdue today: N, or more when leave held the escalation back.
             late = sum(1 for i in range(1, (c.today - due).days + 1) if c.schedule.is_working_day(due + timedelta(days=i)))

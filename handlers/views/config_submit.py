@@ -26,6 +26,9 @@ def draft_from_view(view: dict) -> TeamSettingsDraft:
         growth_target_pct=text_value(view, ids.CONFIG_GROWTH),
         satisfaction_target_pct=text_value(view, ids.CONFIG_SATISFACTION),
         stale_days=text_value(view, ids.CONFIG_STALE_DAYS),
+        reminder_days=text_value(view, ids.CONFIG_REMINDER_DAYS),
+        reminder_time=text_value(view, ids.CONFIG_REMINDER_TIME),
+        escalate_days=text_value(view, ids.CONFIG_ESCALATE_DAYS),
     )
 
 

@@ -32,6 +32,8 @@ async def test_weekly_rule_over_ten_weeks_two_clocks_a_restart_and_dst(driver, s
     reply = await mytasks(driver, REP2, "add Call the top 5 key accounts repeat:weekly:mon")
     assert "every Monday" in shown_text(reply["blocks"])
 
+    await settle()
+    mark = len(slack.calls)
     first, second = (build_clockwork(deps, config=FAST, jobs={JOB: compose}, tick_seconds=3600) for _ in range(2))
     first.start()
     second.start()
@@ -44,7 +46,7 @@ async def test_weekly_rule_over_ten_weeks_two_clocks_a_restart_and_dst(driver, s
             new = await first.tick(JOB) + await second.tick(JOB)
             if new:
                 sent += new
-                await slack.wait_for("chat.postMessage", count=sent, timeout=10)
+                await slack.wait_for("chat.postMessage", count=sent, since=mark, timeout=10)
             if not restarted and clock.now >= datetime(2026, 3, 25, tzinfo=timezone.utc):
                 await first.stop()  # a restart halfway: the new process knows nothing the database does not
                 first = build_clockwork(deps, config=FAST, jobs={JOB: compose}, tick_seconds=3600)

@@ -49,7 +49,7 @@ def test_valid_settings_become_column_values():
     assert values == {
         "digest_channel_id": "C0DIGEST", "digest_weekday": 4, "digest_time": "16:30", "daily_time": "08:05",
         "working_days": "0,1,2,3,4,5", "timezone": "Asia/Shanghai", "survey_delay_days": 5, "stale_days": 21,
-        "growth_target_bp": 1250, "satisfaction_target_bp": 9500,
+        "growth_target_bp": 1250, "satisfaction_target_bp": 9500, "reminder_days": 1, "reminder_time": "09:00", "escalate_days": 2,
     }
 
 
@@ -123,7 +123,7 @@ def test_builders_fit_slack(lang):
     assert limits.validate_view(view) == []
     assert limits.validate_message_args({"channel": "C1", "text": text_of(team, lang), "blocks": build_config_show(team, f.loc(lang))[1]}) == []
     inputs = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
-    assert ids.CONFIG_TIMEZONE in inputs and ids.CONFIG_WORKING_DAYS in inputs and len(inputs) == 10
+    assert ids.CONFIG_TIMEZONE in inputs and ids.CONFIG_WORKING_DAYS in inputs and len(inputs) == 13
     text, blocks = build_config_show(team, f.loc(lang))
     shown = str(blocks[1:]) + text
     assert "<#C1>" in shown and "Asia/Shanghai" in shown and "08:30" in shown and "<!here>" not in shown
