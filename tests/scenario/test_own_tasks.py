@@ -6,9 +6,10 @@ from datetime import date
 
 from sqlalchemy import select
 
+from bot.blocks import ids
 from bot.models import Customer, Priority, Task, TaskEvent, TaskEventKind, TaskRule
-from tests.scenario.conftest import MANAGER, OUTSIDER, REP1, REP2, REP_ZH
-from tests.scenario.helpers import assignees_of, east_team, mytasks, shown_text, task_by_title, task_ids
+from tests.scenario.conftest import OUTSIDER, REP1, REP2, REP_ZH, settle
+from tests.scenario.helpers import assignees_of, click, dm_cards, east_team, mytasks, shown_text, task_by_title, task_ids
 
 
 async def test_mytasks_add_due_tomorrow_in_new_york_and_shanghai(driver, slack, db, clock):
@@ -77,3 +78,33 @@ async def test_mytasks_add_repeat_makes_a_rule_not_a_task(driver, slack, db, clo
 async def _tasks(db):
     async with db.sessionmaker() as s:
         return list((await s.execute(select(Task).order_by(Task.id))).scalars())
+
+
+async def test_new_task_from_the_home(driver, slack, db, clock):
+    await east_team(driver)
+    await driver.open_home(REP2)
+    await settle()
+    home = slack.home(REP2)
+    reply = await click(driver, home, ids.HOME_NEW_TASK, user=REP2)
+    [call] = await slack.wait_for("views.open", lambda c: c.args.get("trigger_id") == reply.trigger_id)
+    view = call.response["view"]
+
+    # A past date is refused under its field, and nothing is written.
+    refused = await driver.submit_view(view["id"], user=REP2, values={ids.OWN_TITLE: "Renew Beta", ids.OWN_DUE: "2026-03-01"})
+    assert refused.status == 200 and ids.OWN_DUE in refused.body["errors"], refused.body
+    assert await _tasks(db) == []
+
+    done = await driver.submit_view(view["id"], user=REP2, values={
+        ids.OWN_TITLE: "Renew Beta", ids.OWN_DUE: "2026-03-12", ids.OWN_PRIORITY: "1", ids.OWN_CUSTOMER: "Beta & Co"})
+    assert done.status == 200 and not done.body, done.body
+    await settle()
+    task = await task_by_title(db, "Renew Beta")
+    assert task.self_created and task.due_date == date(2026, 3, 12) and task.priority == Priority.HIGH
+    assert await assignees_of(db, task.id) == [REP2]
+    assert task.id in task_ids(slack.home(REP2)["view"]["blocks"])
+    [dm] = [m for m in dm_cards(slack, REP2) if "Renew Beta" in shown_text(m["blocks"])]
+    assert task_ids(dm["blocks"]) == [task.id]
+    # Someone on no team is told so instead of getting the modal.
+    await driver.open_home(OUTSIDER)
+    await settle()
+    assert ids.HOME_NEW_TASK not in str(slack.home(OUTSIDER)["view"]["blocks"])
