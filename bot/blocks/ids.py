@@ -26,6 +26,8 @@ ASSIGN_STAGE = "stage"
 ASSIGN_PRIORITY = "priority"
 ASSIGN_DIFFICULTY = "difficulty"
 ASSIGN_DUE = "due_date"
+ASSIGN_REPEAT = "repeat"  # none, or a RepeatKind value: the task then repeats from its due date
+ASSIGN_REPEAT_DAYS = "repeat_days"  # weekly: the weekdays (Monday = 0)
 ASSIGN_CUSTOMER_SEARCH = "assign_customer_search"
 
 # The note modal

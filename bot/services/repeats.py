@@ -22,7 +22,8 @@ from bot.models import (
     TaskStatus, Workspace, utcnow,
 )
 from bot.services.actors import Actor
-from bot.services.errors import NotFound, PermissionDenied
+from bot.services.errors import NotFound, PermissionDenied, ValidationFailed
+from bot.services.tasks import find_or_create_customer, require_assigner, validate_draft
 from bot.services.team_settings import DEFAULT_WORKING_DAYS, TeamSchedule
 
 # Dates further back than this are not made after a long outage: a flood of stale tasks helps nobody.
@@ -109,6 +110,23 @@ async def create_rule(session: AsyncSession, *, actor: Actor, draft: RuleDraft, 
     session.add(rule)
     await session.flush()
     return rule
+
+
+async def create_assigned_rule(session: AsyncSession, *, actor: Actor, draft, spec: RepeatSpec, today: date) -> TaskRule:
+    """A manager's repeating task from the assign modal: checked like a task, its first date the due date (or today)."""
+    require_assigner(actor)
+    errors, members, customer = await validate_draft(session, actor=actor, draft=draft, today=today)
+    if errors:
+        raise ValidationFailed(errors)
+    new_name = (draft.new_customer_name or "").strip()
+    if customer is None and new_name:
+        customer = await find_or_create_customer(session, workspace_id=actor.workspace.id, name=new_name, segment=draft.new_customer_segment)
+    team_id = members[0].team_id
+    return await create_rule(session, actor=actor, draft=RuleDraft(
+        spec=spec, start_on=draft.due_date or today, title=draft.title.strip(), assignee_ids=[m.id for m in members], team_id=team_id,
+        details=draft.details.strip(), customer_id=customer.id if customer else None, stage=draft.stage, priority=draft.priority,
+        difficulty=draft.difficulty,
+    ), working_days=await team_working_days(session, team_id))
 
 
 async def team_working_days(session: AsyncSession, team_id: int | None) -> frozenset[int]:

@@ -12,8 +12,8 @@ from bot.models import Leave, Member, SalesTeam, Task, TaskRule, TaskStatus
 from jobs.outbox import SenderConfig
 from jobs.repeats import JOB, compose
 from jobs.scheduler import build_clockwork
-from tests.scenario.conftest import REP2, settle
-from tests.scenario.helpers import assignees_of, click, dm_cards, east_team, mytasks, shown_text
+from tests.scenario.conftest import REP1, REP2, settle
+from tests.scenario.helpers import assign, assignees_of, click, dm_cards, east_team, forged_click, mytasks, shown_text
 
 FAST = SenderConfig(per_channel_per_sec=100, workspace_per_min=60000, workspace_burst=50, poll_seconds=0.02)
 NY = ZoneInfo("America/New_York")
@@ -80,3 +80,42 @@ async def test_weekly_rule_over_ten_weeks_two_clocks_a_restart_and_dst(driver, s
         assert len((await s.execute(select(Task))).scalars().all()) == 10
         assert (await s.execute(select(TaskRule.next_on))).scalar_one() is None
     await settle()
+
+
+async def test_assign_modal_repeat_weekly_on_two_days(driver, slack, db, deps, clock):
+    await east_team(driver)
+    # Tuesday 10 March in Shanghai (the team's zone here): every Monday and Thursday from the due date on.
+    await assign(driver, slack, title="Call top accounts", assignees=[REP1], due=date(2026, 3, 12),
+                 **{ids.ASSIGN_REPEAT: "weekly", ids.ASSIGN_REPEAT_DAYS: ["0", "3"]})
+    async with db.sessionmaker() as s:
+        await s.execute(update(SalesTeam).where(SalesTeam.name == "East").values(timezone="Asia/Shanghai"))
+        await s.commit()
+        [rule] = (await s.execute(select(TaskRule))).scalars().all()
+        assert (rule.weekdays, rule.next_on, rule.self_created) == ("0,3", date(2026, 3, 12), False)
+        assert (await s.execute(select(Task))).scalars().all() == []  # nothing until its date
+    await settle()
+    mark = len(slack.calls)
+    work = build_clockwork(deps, config=FAST, jobs={JOB: compose}, tick_seconds=3600)
+    work.start()
+    try:
+        sent = 0
+        for _ in range(8):  # to Wednesday 18 March in Shanghai
+            clock.advance(days=1)
+            new = await work.tick(JOB)
+            if new:
+                sent += new
+                await slack.wait_for("chat.postMessage", count=sent, since=mark, timeout=10)
+        assert sent == 2
+    finally:
+        await work.stop()
+    async with db.sessionmaker() as s:
+        made = list((await s.execute(select(Task).order_by(Task.due_date))).scalars())
+    assert [t.due_date for t in made] == [date(2026, 3, 12), date(2026, 3, 16)]
+    for task in made:
+        assert await assignees_of(db, task.id) == [REP1]
+    # The card carries Stop repeating; a rep may not stop a manager's rule, even with a forged click.
+    [card] = [m for m in dm_cards(slack, REP1) if "Call top accounts" in shown_text(m["blocks"]) and "Repeats" in shown_text(m["blocks"])][-1:]
+    await forged_click(driver, card, ids.REPEAT_STOP, user=REP2)
+    await click(driver, card, ids.REPEAT_STOP, user=REP1)
+    async with db.sessionmaker() as s:
+        assert (await s.execute(select(TaskRule.next_on))).scalar_one() is not None

@@ -12,7 +12,7 @@ from babel.messages.pofile import read_po
 
 from bot import PROJECT_ROOT, TEMPLATES_DIR
 from bot.i18n import LANGUAGES, I18n, language_for
-from bot.models import Level, Priority, Role, Segment, Stage, TaskStatus
+from bot.models import Level, Priority, RepeatKind, Role, Segment, Stage, TaskStatus
 from bot.services.tasks import TaskFilter
 from bot.text import SlackSafe
 from tests.unit import factories as f
@@ -122,6 +122,7 @@ DYNAMIC_FAMILIES: dict[str, list[str]] = {
     "difficulty.": ["1", "2", "3"],
     "mytasks.title.": [w.value for w in TaskFilter],
     "mytasks.empty.": [w.value for w in TaskFilter],
+    "assign.repeat.": [k.value for k in RepeatKind],
 }
 
 SOURCE_DIRS = ["bot", "handlers", "jobs"]
