@@ -79,3 +79,16 @@ def test_rule_dates():
     assert next_date(workdays, FRI + timedelta(days=1), start=FRI, working_days=WEEK) == date(2026, 3, 16)
     assert not occurs(RepeatSpec(RepeatKind.WEEKLY, frozenset({4})), FRI - timedelta(days=7), start=FRI, working_days=WEEK)
     assert next_date(RepeatSpec(RepeatKind.WEEKLY), FRI, start=FRI, working_days=WEEK) is None  # no weekday at all
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_Hans"])
+def test_add_errors_render_in_both_languages_naming_the_part(lang):
+    from tests.unit import factories as f
+
+    loc = f.loc(lang)
+    for text, part in [("add x due:someday", "someday"), ("add x priority:urgent", "urgent"), ("add x repeat:hourly", "hourly"),
+                       ("add x due:", "due:"), ("add x due:today due:today", "due:today"), ("add", None)]:
+        with pytest.raises(ParseError) as err:
+            parse_mytasks_add(text, today=FRI)
+        shown = loc.md(err.value.key, **err.value.params)
+        assert "%(" not in shown and (part is None or part in shown), (text, shown)
