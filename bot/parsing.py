@@ -332,6 +332,11 @@ _PRIORITIES = {"high": Priority.HIGH, "h": Priority.HIGH, "高": Priority.HIGH, 
 _ADD_WORDS = ("add", "new", "添加", "新建", "新增")
 
 
+def is_mytasks_repeats(text: str) -> bool:
+    """True when `/mytasks` text asks for the running repeat rules (`repeats`, `重复`)."""
+    return unescape(text).strip().lower() in ("repeats", "repeat", "重复", "重复任务")
+
+
 def is_mytasks_add(text: str) -> bool:
     """True when `/mytasks` text asks to add a task (`add …`, `添加 …`)."""
     first = unescape(text).strip().split(maxsplit=1)

@@ -8,7 +8,7 @@ from datetime import date
 from babel.dates import get_day_names
 
 from bot.blocks import ids
-from bot.blocks.kit import actions, button, context, fallback_text, input_block, modal, option, section
+from bot.blocks.kit import actions, button, context, fallback_text, header, input_block, modal, option, section
 from bot.blocks.refs import Surface, TaskRef
 from bot.blocks.tasks import task_blocks, task_line
 from bot.i18n import Localizer
@@ -44,6 +44,21 @@ def build_own_created(loc: Localizer, today: date, *, row: TaskRow | None = None
     head = loc.md("own.rule_created", title=rule.title, rule=describe_repeat(spec_of(rule), loc), first=first)
     blocks = [section(head), context(loc.md("own.rule_hint")), actions([stop_button(rule.id, loc)], block_id=f"rule-{rule.id}")]
     return fallback_text(head), blocks
+
+
+def build_rule_list(rules: list[TaskRule], total: int, loc: Localizer) -> tuple[str, list[dict]]:
+    """`/mytasks repeats`: each running rule with its next date and a Stop button."""
+    title = loc.t("repeat.list.title", n=loc.number(total))
+    blocks: list[dict] = [header(title)]
+    if not rules:
+        blocks.append(section(loc.md("repeat.list.empty")))
+    for rule in rules:
+        line = loc.md("repeat.list.line", title=rule.title, rule=describe_repeat(spec_of(rule), loc),
+                      next=loc.date_long(rule.next_on) if rule.next_on else loc.t("due.none"))
+        blocks.append(section(line, block_id=f"rule-{rule.id}", accessory=stop_button(rule.id, loc)))
+    if total > len(rules):
+        blocks.append(context(loc.mdn("repeat.list.more", total - len(rules))))
+    return fallback_text(title), blocks
 
 
 def rule_stopped_text(loc: Localizer, rule: TaskRule, *, changed: bool) -> SlackSafe:

@@ -13,7 +13,7 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import upsert
@@ -152,6 +152,22 @@ async def stop_rule(session: AsyncSession, *, actor: Actor, rule_id: int) -> tup
     )
     rule = await session.get(TaskRule, rule_id, populate_existing=True)
     return rule, result.rowcount == 1
+
+
+RULES_SHOWN = 40  # one section a rule: well inside a message's 50 blocks
+
+
+async def list_rules(session: AsyncSession, *, actor: Actor) -> tuple[list[TaskRule], int]:
+    """Running rules the actor may stop (theirs; their team's for a manager; all for an admin), newest first, and how many in all."""
+    q = select(TaskRule).where(TaskRule.workspace_id == actor.workspace.id, TaskRule.next_on.is_not(None))
+    if not actor.is_admin:
+        mine = TaskRule.created_by_id == actor.member.id
+        if actor.is_manager and actor.member.team_id is not None:
+            mine = or_(mine, TaskRule.team_id == actor.member.team_id)
+        q = q.where(mine)
+    total = (await session.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
+    rules = list((await session.execute(q.order_by(TaskRule.id.desc()).limit(RULES_SHOWN))).scalars())
+    return rules, total
 
 
 @dataclass

@@ -108,3 +108,19 @@ async def test_new_task_from_the_home(driver, slack, db, clock):
     await driver.open_home(OUTSIDER)
     await settle()
     assert ids.HOME_NEW_TASK not in str(slack.home(OUTSIDER)["view"]["blocks"])
+
+
+async def test_mytasks_repeats_lists_running_rules_with_stop(driver, slack, db, clock):
+    await east_team(driver)
+    await mytasks(driver, REP1, "add Weekly report repeat:weekly:fri")
+    await mytasks(driver, REP_ZH, "add 月度回访 重复:每月15日")
+    listing = await mytasks(driver, REP1, "repeats")
+    text = shown_text(listing["blocks"])
+    assert "Repeating tasks (1)" in text and "Weekly report" in text and "every Friday" in text and "月度回访" not in text
+    assert "月度回访" in shown_text((await mytasks(driver, REP_ZH, "重复"))["blocks"])
+    await click(driver, listing, ids.REPEAT_STOP, user=REP1)
+    assert "no longer repeats" in shown_text(slack.ephemerals_for(REP1)[-1]["blocks"])
+    assert "Repeating tasks (0)" in shown_text((await mytasks(driver, REP1, "repeats"))["blocks"])
+    async with db.sessionmaker() as s:
+        rules = {r.title: r.next_on for r in (await s.execute(select(TaskRule))).scalars()}
+    assert rules["Weekly report"] is None and rules["月度回访"] == date(2026, 3, 15)
