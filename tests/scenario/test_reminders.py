@@ -100,5 +100,7 @@ async def test_a_fortnight_of_reminders_and_escalations(driver, slack, db, deps,
     assert f"<@{REP1}>" in shown_text(joint["blocks"]) and f"<@{REP_ZH}>" in shown_text(joint["blocks"])
     assert "2 working days overdue" in shown_text(joint["blocks"])
     [zh] = [m for m in dm_cards(slack, REP_ZH) if "提醒" in shown_text(m["blocks"])]  # in the rep's own language
-    assert "Joint visit" in shown_text(zh["blocks"])
+    assert "提醒：*Joint visit*，今天到期。" in shown_text(zh["blocks"])
+    [quote] = reminders(REP1, "Quote Huaxin")
+    assert "Reminder: *Quote Huaxin* — due tomorrow." in shown_text(quote["blocks"])
     assert len(sent_at) == sent
