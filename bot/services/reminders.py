@@ -9,19 +9,26 @@ the due date arms them again. A reminder still held on the due date's end is dro
 it would be an escalation's business. A task made after its reminder moment gets none (its
 card just arrived).
 
+Each (task, due date, assignee) reminder and each (task, due date, team) escalation is claimed
+by a marker row in the outbox (stored as skipped) whose unique key holds the due date; the
+candidate query leaves out what a marker already covers, so a steady tick reads only what is
+new, and the claim makes two ticks at once remind once. What one tick claims for one person
+goes out as one DM (a rep with three tasks due tomorrow gets one reminder listing them).
 Every query is batched over all candidates; the number of statements does not grow with them.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import String, and_, cast, exists, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Leave, Member, OutboxMessage, Role, SalesTeam, Task, TaskAssignee, TaskStatus, Workspace
+from bot.db import upsert
+from bot.models import Leave, Member, OutboxMessage, OutboxStatus, Role, SalesTeam, Task, TaskAssignee, TaskStatus, Workspace
 from bot.services.actors import safe_zone
 from bot.services.tasks import TaskRow, _rows
 from bot.services.team_settings import REMINDER_DAYS_MAX, TeamSchedule
@@ -30,22 +37,6 @@ from bot.services.team_settings import REMINDER_DAYS_MAX, TeamSchedule
 ESCALATE_LOOKBACK_DAYS = 60
 OPEN_STATUSES = (TaskStatus.OPEN, TaskStatus.IN_PROGRESS)
 _CHUNK = 500
-
-
-@dataclass(frozen=True)
-class Nudge:
-    """One DM due now: a reminder to an assignee, or an escalation to a manager."""
-
-    key: str
-    workspace_id: int
-    user_id: str  # the recipient
-    locale: str
-    today: date  # the recipient's local date
-    row: TaskRow
-    not_before: datetime
-    expires_at: datetime
-    days_overdue: int = 0  # escalations: working days past the due date
-    reps: list[str] = field(default_factory=list)  # escalations: the assignees it is about
 
 
 def shift_working_days(day: date, n: int, working_days: frozenset[int]) -> date:
@@ -70,134 +61,197 @@ def reminder_day(due: date, schedule: TeamSchedule, days: int) -> date:
     return day
 
 
-def reminder_key(slack_team_id: str, task_id: int, due: date, user_id: str) -> str:
-    """The outbox key of a reminder: task, due date and assignee."""
-    return f"remind:{slack_team_id}:{task_id}:{due.isoformat()}:{user_id}"
+REMIND = "reminded"  # marker keys: reminded:<workspace>:<task>:<due>:<member>
+ESCALATE = "escalated"  # escalated:<workspace>:<task>:<due>:<team>
 
 
-def escalation_key(slack_team_id: str, task_id: int, due: date, user_id: str) -> str:
-    """The outbox key of an escalation: task, due date and manager."""
-    return f"escalate:{slack_team_id}:{task_id}:{due.isoformat()}:{user_id}"
+def marker_key(kind: str, workspace_id: int, task_id: int, due: date, who: int) -> str:
+    """The outbox key that says a task was reminded (`who`: the assignee's member id) or escalated (`who`: the team id) for a due date."""
+    return f"{kind}:{workspace_id}:{task_id}:{due.isoformat()}:{who}"
+
+
+def _marker_sql(kind: str, who):
+    """marker_key, built by the database for the candidate query (`||` on both SQLite and PostgreSQL)."""
+    sep = literal(":", String)
+    return (literal(kind, String) + sep + cast(Task.workspace_id, String) + sep + cast(Task.id, String) + sep
+            + cast(Task.due_date, String) + sep + cast(who, String))
+
+
+@dataclass
+class Nudge:
+    """One DM due now to one person: the tasks it names (reminders: theirs; escalations: their reps')."""
+
+    workspace_id: int
+    slack_team_id: str
+    user_id: str  # the recipient
+    locale: str
+    today: date  # the recipient's local date
+    rows: list[TaskRow] = field(default_factory=list)
+    reps: dict[int, list[str]] = field(default_factory=dict)  # escalations: task id -> the assignees it is about
+    days_overdue: dict[int, int] = field(default_factory=dict)  # escalations: task id -> working days overdue
+    markers: list[str] = field(default_factory=list)
+
+    def key(self, kind: str) -> str:
+        """The DM's own outbox key: recipient, local date and the markers it carries (so a later batch is another key)."""
+        digest = hashlib.sha1("|".join(sorted(self.markers)).encode()).hexdigest()[:12]
+        return f"{kind}:{self.slack_team_id}:{self.user_id}:{self.today.isoformat()}:{digest}"
 
 
 @dataclass
 class _Candidate:
-    task: Task
+    task_id: int
+    workspace_id: int
+    due: date
+    created_at: datetime
     member: Member
     team: SalesTeam
     schedule: TeamSchedule
     slack_team_id: str
     today: date  # the assignee's local date
-    moment: datetime  # today at the team's reminder time in the assignee's zone (UTC)
 
 
-async def _candidates(session: AsyncSession, *, now: datetime, lo_days: int, hi_days: int) -> list[_Candidate]:
-    """(task, assignee) pairs of open tasks due between `lo_days` and `hi_days` around today, the assignee not on leave today."""
+@dataclass
+class _Person:
+    member: Member
+    team: SalesTeam
+    schedule: TeamSchedule
+    today: date
+
+
+async def _candidates(session: AsyncSession, *, now: datetime, kind: str, lo_days: int, hi_days: int) -> list[_Candidate]:
+    """(task, assignee) pairs of open tasks due between `lo_days` and `hi_days` around today, with no marker of `kind` yet,
+    the assignee on a team, not on leave, on a working day and past the team's reminder time."""
     utc_today = now.astimezone(timezone.utc).date()
+    who = TaskAssignee.member_id if kind == REMIND else Member.team_id
+    marked = exists().where(OutboxMessage.key == _marker_sql(kind, who))
     q = (
-        select(Task, TaskAssignee.member_id)
+        select(Task.id, Task.workspace_id, Task.due_date, Task.created_at, TaskAssignee.member_id)
         .join(TaskAssignee, TaskAssignee.task_id == Task.id)
-        .where(Task.status.in_(OPEN_STATUSES), Task.due_date.is_not(None),
-               Task.due_date >= utc_today + timedelta(days=lo_days - 1), Task.due_date <= utc_today + timedelta(days=hi_days + 1))
+        .join(Member, Member.id == TaskAssignee.member_id)
+        .where(Task.status.in_(OPEN_STATUSES), Task.due_date.is_not(None), Member.team_id.is_not(None), Member.role.is_not(None),
+               Task.due_date >= utc_today + timedelta(days=lo_days - 1), Task.due_date <= utc_today + timedelta(days=hi_days + 1), ~marked)
         .order_by(Task.id, TaskAssignee.member_id)
     )
     pairs = (await session.execute(q)).all()
     if not pairs:
         return []
-    member_ids = {m for _, m in pairs}
+    member_ids = {p[4] for p in pairs}
     members = {m.id: m for m in (await session.execute(select(Member).where(Member.id.in_(member_ids)))).scalars()}
-    teams = {t.id: t for t in (await session.execute(select(SalesTeam).where(SalesTeam.id.in_({m.team_id for m in members.values() if m.team_id})))).scalars()}
+    teams = {t.id: t for t in (await session.execute(select(SalesTeam).where(SalesTeam.id.in_({m.team_id for m in members.values()})))).scalars()}
     wq = select(Workspace.id, Workspace.slack_team_id).where(Workspace.id.in_({m.workspace_id for m in members.values()}))
     spaces = dict((await session.execute(wq)).all())
     away: dict[int, list[tuple[date, date]]] = defaultdict(list)
-    lq = select(Leave.member_id, Leave.start, Leave.end).where(Leave.member_id.in_(member_ids), Leave.start <= utc_today + timedelta(days=1), Leave.end >= utc_today - timedelta(days=1))
+    lq = select(Leave.member_id, Leave.start, Leave.end).where(and_(Leave.member_id.in_(member_ids), Leave.start <= utc_today + timedelta(days=1), Leave.end >= utc_today - timedelta(days=1)))
     for member_id, start, end in (await session.execute(lq)).all():
         away[member_id].append((start, end))
     schedules: dict[int, TeamSchedule] = {}
-    out = []
-    for task, member_id in pairs:
-        member = members.get(member_id)
-        team = teams.get(member.team_id) if member is not None else None
-        if team is None or member.role is None:
-            continue  # off the roster: nobody to remind, no manager to tell
+    people: dict[int, _Person | None] = {}
+    for member in members.values():  # once per person, not per task
+        team = teams.get(member.team_id)
+        if team is None or team.workspace_id != member.workspace_id:
+            people[member.id] = None
+            continue
         schedule = schedules.get(team.id) or schedules.setdefault(team.id, TeamSchedule.from_team(team))
         zone = safe_zone(member.tz)
         today = now.astimezone(zone).date()
-        if not schedule.is_working_day(today) or any(s <= today <= e for s, e in away.get(member.id, ())):
-            continue  # they wait: for a working day, or for the end of the leave
-        moment = datetime.combine(today, schedule.reminder_time, zone).astimezone(timezone.utc)
-        if moment > now:
-            continue
-        out.append(_Candidate(task, member, team, schedule, spaces.get(member.workspace_id, ""), today, moment))
+        ready = (schedule.is_working_day(today) and not any(s <= today <= e for s, e in away.get(member.id, ()))
+                 and datetime.combine(today, schedule.reminder_time, zone) <= now)
+        # Not ready: they wait for a working day, the end of the leave, or the reminder time.
+        people[member.id] = _Person(member, team, schedule, today) if ready else None
+    out = []
+    for task_id, ws_id, due, created_at, member_id in pairs:
+        p = people.get(member_id)
+        if p is not None:
+            out.append(_Candidate(task_id, ws_id, due, created_at, p.member, p.team, p.schedule, spaces.get(ws_id, ""), p.today))
     return out
 
 
-async def _queued(session: AsyncSession, keys: list[str]) -> set[str]:
-    """Which of these keys the outbox already holds (whatever became of them)."""
-    found: set[str] = set()
-    for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start : start + _CHUNK]
-        found.update((await session.execute(select(OutboxMessage.key).where(OutboxMessage.key.in_(chunk)))).scalars())
-    return found
+async def claim_markers(session: AsyncSession, markers: list[tuple[int, str, str, str]], *, now: datetime) -> set[str]:
+    """Insert (workspace id, key, job, channel) markers as skipped outbox rows; returns the keys this call inserted.
+
+    A key another tick inserted first is not returned, so what it covers is not sent twice.
+    """
+    table = OutboxMessage.__table__
+    won: set[str] = set()
+    for start in range(0, len(markers), _CHUNK):
+        rows = [
+            {"workspace_id": ws, "key": key, "job": job, "channel": channel, "payload": '{"text": "", "blocks": [], "files": []}',
+             "status": OutboxStatus.SKIPPED, "attempts": 0, "not_before": now, "expires_at": None, "created_at": now}
+            for ws, key, job, channel in markers[start : start + _CHUNK]
+        ]
+        won.update((await upsert(session, table, rows, keys=["key"], returning=[table.c.key])).scalars())
+    return won
 
 
-def _end_of(day: date, zone_name: str) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(0), safe_zone(zone_name)).astimezone(timezone.utc)
+async def _task_rows(session: AsyncSession, task_ids: set[int]) -> dict[int, TaskRow]:
+    """The tasks with their customers and assignees, in a few statements whatever their number."""
+    tasks: list[Task] = []
+    ids = sorted(task_ids)
+    for start in range(0, len(ids), _CHUNK):
+        tasks += (await session.execute(select(Task).where(Task.id.in_(ids[start : start + _CHUNK])))).scalars()
+    return {r.task.id: r for r in await _rows(session, tasks)}
 
 
-async def due_reminders(session: AsyncSession, *, now: datetime) -> list[Nudge]:
-    """Reminders due at `now` and not yet in the outbox."""
+async def due_reminders(session: AsyncSession, *, now: datetime, job: str = "reminders") -> list[Nudge]:
+    """Claim the reminders due at `now` and group them into one DM per assignee."""
     # A reminder is at most REMINDER_DAYS_MAX working days (two weeks and a bit of calendar) ahead.
-    picked: list[tuple[_Candidate, str]] = []
-    for c in await _candidates(session, now=now, lo_days=-1, hi_days=REMINDER_DAYS_MAX * 7 // 5 + 7):
-        due = c.task.due_date
-        remind_on = reminder_day(due, c.schedule, c.schedule.reminder_days)
-        if not remind_on <= c.today <= due:
+    picked: list[_Candidate] = []
+    for c in await _candidates(session, now=now, kind=REMIND, lo_days=-1, hi_days=REMINDER_DAYS_MAX * 7 // 5 + 7):
+        remind_on = reminder_day(c.due, c.schedule, c.schedule.reminder_days)
+        if not remind_on <= c.today <= c.due:
             continue
         remind_at = datetime.combine(remind_on, c.schedule.reminder_time, safe_zone(c.member.tz)).astimezone(timezone.utc)
-        if remind_at <= c.task.created_at <= now:
+        if remind_at <= c.created_at <= now:
             continue  # made after its reminder moment: its card is reminder enough
-        picked.append((c, reminder_key(c.slack_team_id, c.task.id, due, c.member.slack_user_id)))
-    queued = await _queued(session, [k for _, k in picked])
-    picked = [(c, k) for c, k in picked if k not in queued]
-    rows = {r.task.id: r for r in await _rows(session, list({c.task.id: c.task for c, _ in picked}.values()))}
-    return [
-        Nudge(key=k, workspace_id=c.task.workspace_id, user_id=c.member.slack_user_id, locale=c.member.locale, today=c.today,
-              row=rows[c.task.id], not_before=now, expires_at=_end_of(c.task.due_date, c.member.tz))
-        for c, k in picked
-    ]
+        picked.append(c)
+    keys = {id(c): marker_key(REMIND, c.workspace_id, c.task_id, c.due, c.member.id) for c in picked}
+    won = await claim_markers(session, [(c.workspace_id, keys[id(c)], job, c.member.slack_user_id) for c in picked], now=now)
+    picked = [c for c in picked if keys[id(c)] in won]
+    rows = await _task_rows(session, {c.task_id for c in picked})
+    nudges: dict[int, Nudge] = {}
+    for c in picked:
+        n = nudges.get(c.member.id) or nudges.setdefault(c.member.id, Nudge(c.workspace_id, c.slack_team_id, c.member.slack_user_id, c.member.locale, c.today))
+        n.rows.append(rows[c.task_id])
+        n.markers.append(keys[id(c)])
+    for n in nudges.values():
+        n.rows.sort(key=lambda r: (r.task.due_date, r.task.priority, r.task.id))
+    return list(nudges.values())
 
 
-async def due_escalations(session: AsyncSession, *, now: datetime) -> list[Nudge]:
-    """Escalations due at `now` (one per task, due date and manager) and not yet in the outbox."""
-    overdue: list[tuple[_Candidate, int]] = []
-    for c in await _candidates(session, now=now, lo_days=-ESCALATE_LOOKBACK_DAYS, hi_days=-1):
-        due = c.task.due_date
+async def due_escalations(session: AsyncSession, *, now: datetime, job: str = "escalations") -> list[Nudge]:
+    """Claim the escalations due at `now` (per task, due date and team) and group them into one DM per manager."""
+    overdue: dict[tuple[int, int], list[_Candidate]] = defaultdict(list)  # (task, team) -> its assignees ready now
+    late: dict[tuple[int, int], int] = {}
+    for c in await _candidates(session, now=now, kind=ESCALATE, lo_days=-ESCALATE_LOOKBACK_DAYS, hi_days=-1):
         n = c.schedule.escalate_days
-        if due < c.today and c.today >= shift_working_days(due, n, c.schedule.working_days):
+        if c.due < c.today and c.today >= shift_working_days(c.due, n, c.schedule.working_days):
+            overdue[(c.task_id, c.team.id)].append(c)
             # Working days overdue today: N, or more when leave held the escalation back.
-            late = sum(1 for i in range(1, (c.today - due).days + 1) if c.schedule.is_working_day(due + timedelta(days=i)))
-            overdue.append((c, late))
+            late[(c.task_id, c.team.id)] = sum(1 for i in range(1, (c.today - c.due).days + 1) if c.schedule.is_working_day(c.due + timedelta(days=i)))
     if not overdue:
         return []
-    team_ids = {c.team.id for c, _ in overdue}
-    mq = select(Member).where(Member.team_id.in_(team_ids), Member.role == Role.MANAGER).order_by(Member.slack_user_id)
+    mq = select(Member).where(Member.team_id.in_({team for _, team in overdue}), Member.role == Role.MANAGER).order_by(Member.slack_user_id)
     managers: dict[int, list[Member]] = defaultdict(list)
     for m in (await session.execute(mq)).scalars():
         managers[m.team_id].append(m)
-    # One DM per task, due date and manager, naming every assignee of theirs it is about.
-    by_key: dict[str, tuple[_Candidate, Member, int, list[str]]] = {}
-    for c, n in overdue:
-        for manager in managers.get(c.team.id, []):
-            key = escalation_key(c.slack_team_id, c.task.id, c.task.due_date, manager.slack_user_id)
-            entry = by_key.setdefault(key, (c, manager, n, []))
-            entry[3].append(c.member.slack_user_id)
-    queued = await _queued(session, list(by_key))
-    todo = {k: v for k, v in by_key.items() if k not in queued}
-    rows = {r.task.id: r for r in await _rows(session, list({c.task.id: c.task for c, *_ in todo.values()}.values()))}
-    out = []
-    for key, (c, manager, n, reps) in todo.items():
-        today = now.astimezone(safe_zone(manager.tz)).date()
-        out.append(Nudge(key=key, workspace_id=c.task.workspace_id, user_id=manager.slack_user_id, locale=manager.locale, today=today,
-                         row=rows[c.task.id], not_before=now, expires_at=now + timedelta(days=1), days_overdue=n, reps=sorted(set(reps))))
-    return out
+    overdue = {k: v for k, v in overdue.items() if managers.get(k[1])}  # a team without a manager: nobody to tell yet
+    keys = {k: marker_key(ESCALATE, v[0].workspace_id, k[0], v[0].due, k[1]) for k, v in overdue.items()}
+    won = await claim_markers(session, [(v[0].workspace_id, keys[k], job, managers[k[1]][0].slack_user_id) for k, v in overdue.items()], now=now)
+    overdue = {k: v for k, v in overdue.items() if keys[k] in won}
+    rows = await _task_rows(session, {task for task, _ in overdue})
+    nudges: dict[int, Nudge] = {}
+    for (task_id, team_id), cands in overdue.items():
+        for manager in managers[team_id]:
+            n = nudges.get(manager.id)
+            if n is None:
+                today = now.astimezone(safe_zone(manager.tz)).date()
+                n = nudges[manager.id] = Nudge(cands[0].workspace_id, cands[0].slack_team_id, manager.slack_user_id, manager.locale, today)
+            if task_id not in n.reps:
+                n.rows.append(rows[task_id])
+            n.reps.setdefault(task_id, []).extend(c.member.slack_user_id for c in cands)
+            n.days_overdue[task_id] = max(n.days_overdue.get(task_id, 0), late[(task_id, team_id)])
+            n.markers.append(keys[(task_id, team_id)])
+    for n in nudges.values():
+        n.rows.sort(key=lambda r: (r.task.due_date, r.task.priority, r.task.id))
+        n.reps = {t: sorted(set(u)) for t, u in n.reps.items()}
+    return list(nudges.values())

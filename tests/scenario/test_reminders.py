@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import select, update
 
 from bot.blocks import ids
-from bot.models import OutboxMessage, OutboxStatus, Task, TaskStatus
+from bot.models import Member, OutboxMessage, OutboxStatus, SalesTeam, Task, TaskStatus
 from jobs.escalations import JOB as ESCALATIONS, compose as compose_escalations
 from jobs.outbox import SenderConfig
 from jobs.reminders import JOB as REMINDERS, compose as compose_reminders
@@ -71,9 +71,23 @@ async def test_a_fortnight_of_reminders_and_escalations(driver, slack, db, deps,
 
     async with db.sessionmaker() as s:
         rows = list((await s.execute(select(OutboxMessage).where(OutboxMessage.job.in_(list(JOBS))))).scalars())
-    assert all(r.status == OutboxStatus.SENT for r in rows)
-    keys = sorted(r.key.split(":", 2)[2] for r in rows if r.job == REMINDERS)
-    assert keys == sorted([
+        users = dict((await s.execute(select(Member.id, Member.slack_user_id))).all())
+        east = (await s.execute(select(SalesTeam.id).where(SalesTeam.name == "East"))).scalar_one()
+
+    def claimed(kind: str) -> dict[str, datetime]:
+        """The markers of one kind as `task:due:user-or-team` -> when they were claimed (the bot's clock)."""
+        out = {}
+        for r in rows:
+            if r.key.startswith(kind + ":"):
+                _, _ws, task, due, who = r.key.split(":")
+                out[f"{task}:{due}:{users[int(who)] if kind == 'reminded' else who}"] = r.not_before
+        return out
+
+    markers = [r for r in rows if r.key.startswith(("reminded:", "escalated:"))]
+    dms = [r for r in rows if r not in markers]
+    assert all(r.status == OutboxStatus.SKIPPED for r in markers) and all(r.status == OutboxStatus.SENT for r in dms)
+    reminded = claimed("reminded")
+    assert sorted(reminded) == sorted([
         f"{t['Quote Huaxin']}:2026-03-13:{REP1}",
         f"{t['Visit Acme']}:2026-03-16:{REP2}",
         f"{t['Joint visit']}:2026-03-16:{REP1}",
@@ -82,14 +96,17 @@ async def test_a_fortnight_of_reminders_and_escalations(driver, slack, db, deps,
         f"{t['Moved call']}:2026-03-17:{REP1}",  # the new due date armed it again
         f"{t['Own follow-up']}:2026-03-13:{REP2}",
     ])
-    escalations = sorted(r.key.split(":", 2)[2] for r in rows if r.job == ESCALATIONS)
-    assert escalations == sorted([  # Visit Acme was done, Dropped work cancelled: neither escalated
-        f"{t['Quote Huaxin']}:2026-03-13:{MANAGER}",
-        f"{t['Joint visit']}:2026-03-16:{MANAGER}",
-        f"{t['Moved call']}:2026-03-17:{MANAGER}",
-        f"{t['Own follow-up']}:2026-03-13:{MANAGER}",
+    escalated = claimed("escalated")
+    assert sorted(escalated) == sorted([  # Visit Acme was done, Dropped work cancelled: neither escalated
+        f"{t['Quote Huaxin']}:2026-03-13:{east}",
+        f"{t['Joint visit']}:2026-03-16:{east}",
+        f"{t['Moved call']}:2026-03-17:{east}",
+        f"{t['Own follow-up']}:2026-03-13:{east}",
     ])
-    sent_at = {r.key.split(":", 2)[2]: r.not_before for r in rows}  # composed (and due) at the bot's clock
+    # Each landed on its own morning here, so each went as a DM of its own, exactly once.
+    assert len([d for d in dms if d.job == REMINDERS]) == 7 and len([d for d in dms if d.job == ESCALATIONS]) == 4
+    assert len(dms) == sent
+    sent_at = {**reminded, **{k.rsplit(":", 1)[0] + ":" + MANAGER: v for k, v in escalated.items()}}
     # Joint visit was reminded on Friday to REP1, on Monday (back from leave) to REP_ZH, both at 09:00 Shanghai.
     assert sent_at[f"{t['Joint visit']}:2026-03-16:{REP1}"].date() == date(2026, 3, 13)
     assert sent_at[f"{t['Joint visit']}:2026-03-16:{REP_ZH}"].date() == date(2026, 3, 16)
@@ -103,4 +120,3 @@ async def test_a_fortnight_of_reminders_and_escalations(driver, slack, db, deps,
     assert "提醒：*Joint visit*，今天到期。" in shown_text(zh["blocks"])
     [quote] = reminders(REP1, "Quote Huaxin")
     assert "Reminder: *Quote Huaxin* — due tomorrow." in shown_text(quote["blocks"])
-    assert len(sent_at) == sent

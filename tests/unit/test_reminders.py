@@ -45,8 +45,10 @@ async def test_due_reminders_and_escalations_in_a_fixed_number_of_statements(db,
 
     async def run():
         async with db.sessionmaker() as s:
-            found["remind"] = len(await due_reminders(s, now=NOW))
-            found["escalate"] = len(await due_escalations(s, now=NOW))
+            reminders, escalations = await due_reminders(s, now=NOW), await due_escalations(s, now=NOW)
+            found.update(remind=sum(len(n.rows) for n in reminders), remind_dms=len(reminders),
+                         escalate=sum(len(n.rows) for n in escalations), escalate_dms=len(escalations))
+            await s.commit()
 
     async def add(n: int) -> None:
         for i in range(n):
@@ -57,10 +59,20 @@ async def test_due_reminders_and_escalations_in_a_fixed_number_of_statements(db,
 
     await add(3)
     small = await count_statements(db, run)
-    assert found == {"remind": 3, "escalate": 3}  # one manager per team: East's Mia, West's Will
+    # One DM per rep and one per manager (East's Mia, West's Will), whatever the number of tasks.
+    assert found == {"remind": 3, "remind_dms": 3, "escalate": 3, "escalate_dms": 2}
     await add(60)
-    assert await count_statements(db, run) == small <= 16  # about 7 statements a job
-    assert found == {"remind": 63, "escalate": 63}
+    assert await count_statements(db, run) == small <= 20  # about 8 statements a job
+    assert found == {"remind": 60, "remind_dms": 3, "escalate": 60, "escalate_dms": 2}
+    # Claimed once: the next tick finds nothing, in fewer statements still.
+    assert await count_statements(db, run) < small and found == {"remind": 0, "remind_dms": 0, "escalate": 0, "escalate_dms": 0}
+
+
+async def reminded(session, now) -> set[int]:
+    """Task ids reminded at `now`, without keeping the claims."""
+    ids = {r.task.id for n in await due_reminders(session, now=now) for r in n.rows}
+    await session.rollback()
+    return ids
 
 
 async def test_what_is_not_reminded(db, session):
@@ -75,14 +87,26 @@ async def test_what_is_not_reminded(db, session):
     session.add(fresh)
     session.add(Leave(workspace_id=w.ws.id, member_id=w.rep2_m.id, start=MON, end=MON))
     await session.commit()
-    assert [n.row.task.id for n in await due_reminders(session, now=NOW)] == [kept.id]
-    assert {done.id, cancelled.id, away.id, later.id}.isdisjoint({n.row.task.id for n in await due_reminders(session, now=NOW)})
-    # Two working days ahead for East: Thursday's task is reminded on Tuesday.
-    await session.execute(update(SalesTeam).where(SalesTeam.id == w.east.id).values(reminder_days=2))
+    done, cancelled, away, later, kept, east = done.id, cancelled.id, away.id, later.id, kept.id, w.east.id  # plain ids: rollbacks expire rows
+    assert await reminded(session, NOW) == {kept}
+    assert {done, cancelled, away, later}.isdisjoint(await reminded(session, NOW))
+    # Before the reminder time nothing is due at all.
+    assert await reminded(session, NOW.replace(hour=8)) == set()
+    # Two working days ahead for East: Thursday's task is reminded on Tuesday, as is the rep back from leave.
+    await session.execute(update(SalesTeam).where(SalesTeam.id == east).values(reminder_days=2))
     await session.commit()
     tuesday = NOW + timedelta(days=1)
-    assert later.id in {n.row.task.id for n in await due_reminders(session, now=tuesday)}
-    # Before the reminder time nothing is due at all.
-    assert await due_reminders(session, now=NOW.replace(hour=8)) == []
-    # The rep back from leave on Tuesday is reminded then (the due date has not passed).
-    assert away.id in {n.row.task.id for n in await due_reminders(session, now=tuesday)}
+    assert {later, away} <= await reminded(session, tuesday)
+
+
+def test_a_reminder_of_several_tasks_is_one_message_within_limits():
+    from bot.blocks.own_tasks import build_escalation, build_reminder
+    from bot.standin.limits import validate_blocks
+
+    loc = f.loc("zh_Hans")
+    rows = [f.fake_row(title=f"<!channel> task {i}", due=MON + timedelta(days=1)) for i in range(30)]
+    text, blocks = build_reminder(rows, loc, MON)
+    assert validate_blocks(blocks, surface="message") == [] and len(blocks) <= 50 and "30 项任务即将到期" in text
+    assert "<!channel>" not in str(blocks)
+    text, blocks = build_escalation(rows + [f.fake_row(title=f"t{i}") for i in range(30)], loc, MON, reps={r.task.id: ["UREP1"] for r in rows}, days={r.task.id: 2 for r in rows})
+    assert validate_blocks(blocks, surface="message") == [] and len(blocks) <= 50 and "60 项任务逾期" in text
