@@ -24,7 +24,7 @@ async def compose(deps, session: AsyncSession, *, now: datetime) -> list[Post]:
     """
     posts = []
     for n in await due_escalations(session, now=now, job=JOB):
-        text, blocks = build_escalation(n.rows, deps.i18n.get(n.locale), n.today, reps=n.reps, days=n.days_overdue)
+        text, blocks = build_escalation(n.rows, deps.i18n.get(n.locale), n.today, reps=n.reps, days=n.days_overdue, total=n.total)
         posts.append(Post(workspace_id=n.workspace_id, key=n.key("escalate"), job=JOB, channel=n.user_id, text=text, blocks=blocks,
                           not_before=now, expires_at=now + timedelta(days=1)))
     if posts:

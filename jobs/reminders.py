@@ -24,7 +24,7 @@ async def compose(deps, session: AsyncSession, *, now: datetime) -> list[Post]:
     """
     posts = []
     for n in await due_reminders(session, now=now, job=JOB):
-        text, blocks = build_reminder(n.rows, deps.i18n.get(n.locale), n.today)
+        text, blocks = build_reminder(n.rows, deps.i18n.get(n.locale), n.today, total=n.total)
         # Worth sending until the end of the last due date it names, and at least a day.
         posts.append(Post(workspace_id=n.workspace_id, key=n.key("remind"), job=JOB, channel=n.user_id, text=text, blocks=blocks,
                           not_before=now, expires_at=now + timedelta(days=1)))

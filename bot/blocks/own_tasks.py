@@ -80,35 +80,40 @@ def build_occurrence_card(row: TaskRow, loc: Localizer, today: date, *, rule_id:
 NUDGE_TASKS_MAX = 20  # two blocks a task keeps a reminder inside a message's 50 blocks
 
 
-def build_reminder(rows: list[TaskRow], loc: Localizer, today: date) -> tuple[str, list[dict]]:
-    """The reminder DM before due dates: one task with its card buttons, or several, each with its buttons."""
-    if len(rows) == 1:
+def build_reminder(rows: list[TaskRow], loc: Localizer, today: date, *, total: int | None = None) -> tuple[str, list[dict]]:
+    """The reminder DM before due dates: one task with its card buttons, or several (of `total`), each with its buttons."""
+    total = len(rows) if total is None else total
+    if total == 1 and rows:
         row = rows[0]
         head = loc.md("remind.text", title=row.task.title, due=loc.due(row.task.due_date, today))
         return fallback_text(head), [section(head), *task_blocks(row, loc, today, TaskRef(row.task.id, Surface.CARD))]
-    head = loc.mdn("remind.many", len(rows))
+    head = loc.mdn("remind.many", total)
     blocks = [section(head)]
-    for row in rows[:NUDGE_TASKS_MAX]:
+    shown = rows[:NUDGE_TASKS_MAX]
+    for row in shown:
         # A click redraws the rep's open list in place of this message (it lists these tasks too).
         blocks += task_blocks(row, loc, today, TaskRef(row.task.id, Surface.LIST))
-    if len(rows) > NUDGE_TASKS_MAX:
-        blocks.append(context(loc.mdn("home.more_tasks", len(rows) - NUDGE_TASKS_MAX)))
+    if total > len(shown):
+        blocks.append(context(loc.mdn("home.more_tasks", total - len(shown))))
     return fallback_text(head), blocks
 
 
 ESCALATIONS_SHOWN = 40  # one section a task, inside a message's 50 blocks
 
 
-def build_escalation(rows: list[TaskRow], loc: Localizer, today: date, *, reps: dict[int, list[str]], days: dict[int, int]) -> tuple[str, list[dict]]:
-    """The manager's DM about their reps' tasks that became overdue by the team's number of working days."""
-    head = loc.mdn("escalate.title", len(rows))
+def build_escalation(rows: list[TaskRow], loc: Localizer, today: date, *, reps: dict[int, list[str]], days: dict[int, int],
+                     total: int | None = None) -> tuple[str, list[dict]]:
+    """The manager's DM about their reps' tasks (`total` of them) that became overdue by the team's number of working days."""
+    total = len(rows) if total is None else total
+    head = loc.mdn("escalate.title", total)
     blocks = [section(head)]
-    for row in rows[:ESCALATIONS_SHOWN]:
+    shown = rows[:ESCALATIONS_SHOWN]
+    for row in shown:
         who = SlackSafe(", ".join(mention(u) for u in reps.get(row.task.id, [])))
         line = loc.mdn("escalate.text", days.get(row.task.id, 0), reps=who, title=row.task.title, due=loc.date_long(row.task.due_date))
         blocks.append(section(line, block_id=f"escalate-{row.task.id}"))
-    if len(rows) > ESCALATIONS_SHOWN:
-        blocks.append(context(loc.mdn("escalate.more", len(rows) - ESCALATIONS_SHOWN)))
+    if total > len(shown):
+        blocks.append(context(loc.mdn("escalate.more", total - len(shown))))
     return fallback_text(head), blocks
 
 

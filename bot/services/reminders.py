@@ -36,6 +36,9 @@ from bot.services.team_settings import REMINDER_DAYS_MAX, TeamSchedule
 # Overdue tasks older than this are not escalated any more: they were, long ago, or predate the setting.
 ESCALATE_LOOKBACK_DAYS = 60
 OPEN_STATUSES = (TaskStatus.OPEN, TaskStatus.IN_PROGRESS)
+# What one DM lists (the rest is counted): two blocks a reminded task, one an escalated one, in 50 blocks.
+REMINDER_ROWS_MAX = 20
+ESCALATION_ROWS_MAX = 40
 _CHUNK = 500
 
 
@@ -86,7 +89,9 @@ class Nudge:
     user_id: str  # the recipient
     locale: str
     today: date  # the recipient's local date
-    rows: list[TaskRow] = field(default_factory=list)
+    rows: list[TaskRow] = field(default_factory=list)  # the first ones, by due date, that the DM lists
+    total: int = 0  # how many tasks it is about
+    order: list[tuple[date, int]] = field(default_factory=list)  # (due date, task id) of all of them
     reps: dict[int, list[str]] = field(default_factory=dict)  # escalations: task id -> the assignees it is about
     days_overdue: dict[int, int] = field(default_factory=dict)  # escalations: task id -> working days overdue
     markers: list[str] = field(default_factory=list)
@@ -207,15 +212,23 @@ async def due_reminders(session: AsyncSession, *, now: datetime, job: str = "rem
     keys = {id(c): marker_key(REMIND, c.workspace_id, c.task_id, c.due, c.member.id) for c in picked}
     won = await claim_markers(session, [(c.workspace_id, keys[id(c)], job, c.member.slack_user_id) for c in picked], now=now)
     picked = [c for c in picked if keys[id(c)] in won]
-    rows = await _task_rows(session, {c.task_id for c in picked})
     nudges: dict[int, Nudge] = {}
     for c in picked:
         n = nudges.get(c.member.id) or nudges.setdefault(c.member.id, Nudge(c.workspace_id, c.slack_team_id, c.member.slack_user_id, c.member.locale, c.today))
-        n.rows.append(rows[c.task_id])
+        n.order.append((c.due, c.task_id))
         n.markers.append(keys[id(c)])
-    for n in nudges.values():
-        n.rows.sort(key=lambda r: (r.task.due_date, r.task.priority, r.task.id))
-    return list(nudges.values())
+    return await _fill(session, list(nudges.values()), REMINDER_ROWS_MAX)
+
+
+async def _fill(session: AsyncSession, nudges: list[Nudge], limit: int) -> list[Nudge]:
+    """Load the tasks each DM lists (its first `limit` by due date), in a few statements for all of them."""
+    for n in nudges:
+        n.order.sort()
+        n.total = len(n.order)
+    rows = await _task_rows(session, {task_id for n in nudges for _, task_id in n.order[:limit]})
+    for n in nudges:
+        n.rows = [rows[task_id] for _, task_id in n.order[:limit]]
+    return nudges
 
 
 async def due_escalations(session: AsyncSession, *, now: datetime, job: str = "escalations") -> list[Nudge]:
@@ -238,7 +251,6 @@ async def due_escalations(session: AsyncSession, *, now: datetime, job: str = "e
     keys = {k: marker_key(ESCALATE, v[0].workspace_id, k[0], v[0].due, k[1]) for k, v in overdue.items()}
     won = await claim_markers(session, [(v[0].workspace_id, keys[k], job, managers[k[1]][0].slack_user_id) for k, v in overdue.items()], now=now)
     overdue = {k: v for k, v in overdue.items() if keys[k] in won}
-    rows = await _task_rows(session, {task for task, _ in overdue})
     nudges: dict[int, Nudge] = {}
     for (task_id, team_id), cands in overdue.items():
         for manager in managers[team_id]:
@@ -247,11 +259,10 @@ async def due_escalations(session: AsyncSession, *, now: datetime, job: str = "e
                 today = now.astimezone(safe_zone(manager.tz)).date()
                 n = nudges[manager.id] = Nudge(cands[0].workspace_id, cands[0].slack_team_id, manager.slack_user_id, manager.locale, today)
             if task_id not in n.reps:
-                n.rows.append(rows[task_id])
+                n.order.append((cands[0].due, task_id))
             n.reps.setdefault(task_id, []).extend(c.member.slack_user_id for c in cands)
             n.days_overdue[task_id] = max(n.days_overdue.get(task_id, 0), late[(task_id, team_id)])
             n.markers.append(keys[(task_id, team_id)])
     for n in nudges.values():
-        n.rows.sort(key=lambda r: (r.task.due_date, r.task.priority, r.task.id))
         n.reps = {t: sorted(set(u)) for t, u in n.reps.items()}
-    return list(nudges.values())
+    return await _fill(session, list(nudges.values()), ESCALATION_ROWS_MAX)

@@ -46,8 +46,9 @@ async def test_due_reminders_and_escalations_in_a_fixed_number_of_statements(db,
     async def run():
         async with db.sessionmaker() as s:
             reminders, escalations = await due_reminders(s, now=NOW), await due_escalations(s, now=NOW)
-            found.update(remind=sum(len(n.rows) for n in reminders), remind_dms=len(reminders),
-                         escalate=sum(len(n.rows) for n in escalations), escalate_dms=len(escalations))
+            found.update(remind=sum(n.total for n in reminders), remind_dms=len(reminders),
+                         escalate=sum(n.total for n in escalations), escalate_dms=len(escalations))
+            assert all(len(n.rows) == min(n.total, 20) for n in reminders)
             await s.commit()
 
     async def add(n: int) -> None:
@@ -70,7 +71,7 @@ async def test_due_reminders_and_escalations_in_a_fixed_number_of_statements(db,
 
 async def reminded(session, now) -> set[int]:
     """Task ids reminded at `now`, without keeping the claims."""
-    ids = {r.task.id for n in await due_reminders(session, now=now) for r in n.rows}
+    ids = {task_id for n in await due_reminders(session, now=now) for _, task_id in n.order}
     await session.rollback()
     return ids
 
