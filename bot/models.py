@@ -232,7 +232,7 @@ class RepeatKind(str, enum.Enum):
     WORKDAYS = "workdays"  # every working day of the team
     WEEKLY = "weekly"  # on the given weekdays
     MONTHLY = "monthly"  # on a day of the month (the last day when the month is shorter)
-    QUARTERLY = "quarterly"  # on a day of the first month of each quarter
+    QUARTERLY = "quarterly"  # on a day of every third month, counted from the first date
 
 
 class TaskRule(SQLModel, table=True):
