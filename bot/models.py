@@ -185,6 +185,11 @@ class SalesTeam(SQLModel, table=True):
     standup_daily: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
     standup_daily_time: str = Field(default="10:00", max_length=5)
     standup_questions: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))  # JSON list; null: the defaults
+    # Task reminders: `reminder_days` working days before the due date at `reminder_time` (rep's zone;
+    # 0 = the morning of the due date); escalation to the managers when `escalate_days` working days overdue.
+    reminder_days: int = Field(default=1, sa_column=sa.Column(sa.SmallInteger, nullable=False, server_default="1"))
+    reminder_time: str = Field(default="09:00", sa_column=sa.Column(sa.String(5), nullable=False, server_default="09:00"))
+    escalate_days: int = Field(default=2, sa_column=sa.Column(sa.SmallInteger, nullable=False, server_default="2"))
     created_at: datetime = ts_field(default=utcnow)
 
 
@@ -233,7 +238,11 @@ class Customer(SQLModel, table=True):
 class Task(SQLModel, table=True):
     """A piece of sales work assigned to one or more reps."""
 
-    __table_args__ = (sa.Index("ix_task_ws_status_due", "workspace_id", "status", "due_date"),)
+    __table_args__ = (
+        sa.Index("ix_task_ws_status_due", "workspace_id", "status", "due_date"),
+        # one occurrence per repeat rule and date, whichever clock creates it
+        sa.UniqueConstraint("rule_id", "occurs_on", name="uq_task_rule_occurs_on"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     workspace_id: int = Field(foreign_key="workspace.id")
@@ -249,9 +258,47 @@ class Task(SQLModel, table=True):
     status: TaskStatus = Field(default=TaskStatus.OPEN, sa_column=_enum_col(TaskStatus, nullable=False, server_default="open"))
     created_by_id: int | None = Field(default=None, foreign_key="member.id")
     external_id: str | None = Field(default=None, max_length=100)
+    self_created: bool = Field(default=False, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.false()))
+    rule_id: int | None = Field(default=None, foreign_key="task_rule.id")  # the repeat rule that made it
+    occurs_on: date | None = Field(default=None)  # that rule's date for this occurrence
     created_at: datetime = ts_field(default=utcnow)
     updated_at: datetime = ts_field(default=utcnow)
     completed_at: datetime | None = ts_field(nullable=True, default=None)
+
+
+class RepeatKind(str, enum.Enum):
+    """How often a repeat rule makes a task."""
+
+    WORKDAYS = "workdays"  # every working day of the team
+    WEEKLY = "weekly"  # on the given weekdays
+    MONTHLY = "monthly"  # on a day of the month (the last day when the month is shorter)
+    QUARTERLY = "quarterly"  # on a day of every third month, counted from the first date
+
+
+class TaskRule(SQLModel, table=True):
+    """A repeating task: the clock makes one task per date the rule names, from `start_on` until stopped."""
+
+    __tablename__ = "task_rule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    team_id: int | None = Field(default=None, foreign_key="sales_team.id")  # its zone and working days
+    kind: RepeatKind = Field(sa_column=_enum_col(RepeatKind, nullable=False))
+    weekdays: str = Field(default="", max_length=13)  # WEEKLY: "0,3" (Monday = 0)
+    month_day: int | None = Field(default=None)  # MONTHLY / QUARTERLY: 1..31
+    start_on: date
+    next_on: date | None = Field(default=None, index=True)  # the next date to make; None once stopped
+    title: str = Field(max_length=200)
+    details: str = Field(default="", max_length=3000)
+    customer_id: int | None = Field(default=None, foreign_key="customer.id")
+    stage: Stage | None = Field(default=None, sa_column=_enum_col(Stage, nullable=True))
+    priority: Priority = Field(default=Priority.MEDIUM, sa_column=sa.Column(sa.SmallInteger, nullable=False, server_default="2"))
+    difficulty: int = Field(default=1)
+    assignee_ids: str = Field(max_length=2000)  # member ids, "12,40"
+    self_created: bool = Field(default=False)
+    created_by_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = ts_field(default=utcnow)
+    stopped_at: datetime | None = ts_field(nullable=True, default=None)
 
 
 class TaskAssignee(SQLModel, table=True):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from bot.models import Level, Role, Segment
+from bot.models import Level, Priority, RepeatKind, Role, Segment
 from bot.services.errors import ServiceError
+from bot.services.own_tasks import OwnTaskDraft
+from bot.services.repeats import RepeatSpec
 from bot.services.roster import RosterChange
 from bot.services.tasks import TaskFilter
 
@@ -79,6 +81,77 @@ def format_amount(minor: int) -> str:
     sign = "-" if minor < 0 else ""
     major, cents = divmod(abs(minor), 100)
     return f"{sign}{major}.{cents:02d}" if cents else f"{sign}{major}"
+
+
+# -- dates ------------------------------------------------------------------------------
+
+_WEEKDAYS_EN = {
+    "mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1, "wed": 2, "wednesday": 2, "thu": 3, "thur": 3, "thurs": 3,
+    "thursday": 3, "fri": 4, "friday": 4, "sat": 5, "saturday": 5, "sun": 6, "sunday": 6,
+}
+_WEEKDAYS_ZH = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+_RELATIVE = {"today": 0, "tod": 0, "今天": 0, "今日": 0, "tomorrow": 1, "tmr": 1, "tmrw": 1, "明天": 1, "明日": 1, "后天": 2}
+_ZH_WEEKDAY = re.compile(r"(下下|下|这|本)?(?:周|星期|礼拜)([一二三四五六日天])")
+_ZH_MONTH_DAY = re.compile(r"(?:(\d{4})年)?(\d{1,2})月(\d{1,2})[日号]?")
+_ISO_LIKE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+
+
+class DateError(ValueError):
+    """Text that is not a date this parser knows."""
+
+
+def parse_date(text: str, *, today: date | None = None) -> date:
+    """A date as people type it, resolved against `today` (the typist's own local date).
+
+    `2027-03-05` (also `2027/3/5`), `today` `tomorrow` `今天` `明天` `后天`, a weekday (`fri`,
+    `friday`, `周五`, `星期五`): the next one after today, never today itself; `下周一`: Monday
+    of next week; `本周五`/`这周五`: this week's; `3月5日` (`2027年3月5日`): the next 5 March
+    from today on. Without `today` only full dates are read. Raises DateError.
+    """
+    s = unicodedata.normalize("NFKC", text or "").strip().lower()
+    m = _ISO_LIKE.fullmatch(s)
+    if m:
+        return _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)), text)
+    m = _ZH_MONTH_DAY.fullmatch(s)
+    if m and m.group(1):
+        return _make_date(int(m.group(1)), int(m.group(2)), int(m.group(3)), text)
+    if m and today is not None:
+        month, day = int(m.group(2)), int(m.group(3))
+        for year in range(today.year, today.year + 9):  # 2月29日 waits for the next leap year
+            try:
+                d = date(year, month, day)
+            except ValueError:
+                continue
+            if d >= today:
+                return d
+        raise DateError(text)
+    if today is None:
+        raise DateError(text)
+    if s in _RELATIVE:
+        return today + timedelta(days=_RELATIVE[s])
+    if s in _WEEKDAYS_EN:
+        return _next_weekday(today, _WEEKDAYS_EN[s])
+    m = _ZH_WEEKDAY.fullmatch(s)
+    if m:
+        weekday = _WEEKDAYS_ZH[m.group(2)]
+        monday = today - timedelta(days=today.weekday())
+        weeks = {"下下": 2, "下": 1, "这": 0, "本": 0}.get(m.group(1) or "")
+        if weeks is None:  # a bare 周五, like `fri`
+            return _next_weekday(today, weekday)
+        return monday + timedelta(weeks=weeks, days=weekday)
+    raise DateError(text)
+
+
+def _next_weekday(today: date, weekday: int) -> date:
+    """The first date after today that falls on `weekday` (today excluded: today is `today`)."""
+    return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
+
+
+def _make_date(year: int, month: int, day: int, text: str) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise DateError(text) from None
 
 
 # -- words ------------------------------------------------------------------------------
@@ -183,8 +256,8 @@ def _parse_leave(words: list[str]) -> SalesbotCommand:
     parsed = []
     for word in dates:
         try:
-            parsed.append(date.fromisoformat(word.strip()))
-        except ValueError:
+            parsed.append(parse_date(word))
+        except DateError:
             raise ParseError("leave.error.bad_date", value=unescape(word)) from None
     return SalesbotCommand("leave", user_id=user, start=parsed[0], end=parsed[-1])
 
@@ -248,6 +321,104 @@ def parse_mytasks(text: str) -> TaskFilter:
         return TaskFilter(aliases.get(word, word))
     except ValueError:
         raise ParseError("mytasks.error.usage", value=typed) from None
+
+
+# `/mytasks add` options, English and Chinese keys (a full-width colon is read as `:` too).
+_ADD_KEYS = {"due": "due", "截止": "due", "到期": "due", "priority": "priority", "优先级": "priority",
+             "customer": "customer", "客户": "customer", "repeat": "repeat", "重复": "repeat"}
+_PRIORITIES = {"high": Priority.HIGH, "h": Priority.HIGH, "高": Priority.HIGH, "medium": Priority.MEDIUM, "m": Priority.MEDIUM,
+               "med": Priority.MEDIUM, "中": Priority.MEDIUM, "low": Priority.LOW, "l": Priority.LOW, "低": Priority.LOW,
+               "1": Priority.HIGH, "2": Priority.MEDIUM, "3": Priority.LOW}
+_ADD_WORDS = ("add", "new", "添加", "新建", "新增")
+
+
+def is_mytasks_repeats(text: str) -> bool:
+    """True when `/mytasks` text asks for the running repeat rules (`repeats`, `重复`)."""
+    return unescape(text).strip().lower() in ("repeats", "repeat", "重复", "重复任务")
+
+
+def is_mytasks_add(text: str) -> bool:
+    """True when `/mytasks` text asks to add a task (`add …`, `添加 …`)."""
+    first = unescape(text).strip().split(maxsplit=1)
+    return bool(first) and first[0].lower() in _ADD_WORDS
+
+
+def parse_mytasks_add(text: str, *, today: date) -> OwnTaskDraft:
+    """`/mytasks add <title> [due:DATE] [priority:high|medium|low] [customer:NAME] [repeat:RULE]`; dates resolved against `today`.
+
+    Words with a known key are options; the rest, in order, is the title. A ParseError names
+    the part that is wrong.
+    """
+    words = split_words(unescape(text))
+    if words and words[0].lower() in _ADD_WORDS:
+        words = words[1:]
+    title: list[str] = []
+    opts: dict[str, str] = {}
+    for word in words:
+        key, sep, value = word.replace("：", ":", 1).partition(":")  # the title keeps its own full-width marks
+        name = _ADD_KEYS.get(key.lower()) if sep else None
+        if name is None:
+            title.append(word)
+            continue
+        if not value.strip() or name in opts:
+            raise ParseError("own.error.bad_option", value=word)
+        opts[name] = value.strip()
+    if not title:
+        raise ParseError("own.error.usage")
+    due = None
+    if "due" in opts:
+        try:
+            due = parse_date(opts["due"], today=today)
+        except DateError:
+            raise ParseError("own.error.bad_date", value=opts["due"]) from None
+    priority = Priority.MEDIUM
+    if "priority" in opts:
+        priority = _PRIORITIES.get(opts["priority"].lower())
+        if priority is None:
+            raise ParseError("own.error.bad_priority", value=opts["priority"])
+    repeat = parse_repeat(opts["repeat"]) if "repeat" in opts else None
+    return OwnTaskDraft(title=" ".join(title), due_date=due, priority=priority, customer_name=opts.get("customer"), repeat=repeat)
+
+
+_REPEAT_WORKDAYS = {"daily", "workdays", "weekdays", "workday", "每天", "每日", "工作日", "每个工作日", "每工作日"}
+_ZH_WEEK_PREFIX = re.compile(r"每(?:个)?(?:周|星期|礼拜)")
+_EN_REPEAT = re.compile(r"(weekly|monthly|quarterly)(?::(.+))?")
+_ZH_MONTHLY = re.compile(r"每(?:个)?(月|季度|季)(?:(\d{1,2})[日号]?)?")
+
+
+def parse_repeat(text: str) -> RepeatSpec:
+    """A repeat rule: `daily`/`workdays` (每天, 工作日), `weekly[:mon,thu]` (每周一、四), `monthly[:15]` (每月15日),
+    `quarterly[:15]` (每季度15日). Without a weekday or day, the first date's is used. ParseError names the text."""
+    s = unicodedata.normalize("NFKC", text or "").strip().lower()
+    bad = ParseError("own.error.bad_repeat", value=text)
+    if s in _REPEAT_WORKDAYS:
+        return RepeatSpec(RepeatKind.WORKDAYS)
+    m = _ZH_WEEK_PREFIX.match(s)
+    if m:
+        rest = re.sub(r"周|星期|礼拜|和|及|、|,|\s", "", s[m.end():])
+        if any(ch not in _WEEKDAYS_ZH for ch in rest):
+            raise bad
+        return RepeatSpec(RepeatKind.WEEKLY, frozenset(_WEEKDAYS_ZH[ch] for ch in rest))
+    m = _ZH_MONTHLY.fullmatch(s)
+    if m:
+        return _monthly(RepeatKind.MONTHLY if m.group(1) == "月" else RepeatKind.QUARTERLY, m.group(2), bad)
+    m = _EN_REPEAT.fullmatch(s)
+    if not m:
+        raise bad
+    if m.group(1) == "weekly":
+        days = [d for d in re.split(r"[,+/]", m.group(2) or "") if d]
+        if any(d not in _WEEKDAYS_EN for d in days):
+            raise bad
+        return RepeatSpec(RepeatKind.WEEKLY, frozenset(_WEEKDAYS_EN[d] for d in days))
+    return _monthly(RepeatKind.MONTHLY if m.group(1) == "monthly" else RepeatKind.QUARTERLY, m.group(2), bad)
+
+
+def _monthly(kind: RepeatKind, day: str | None, bad: ParseError) -> RepeatSpec:
+    if day is None:
+        return RepeatSpec(kind)
+    if not day.isdigit() or not 1 <= int(day) <= 31:
+        raise bad
+    return RepeatSpec(kind, month_day=int(day))
 
 
 @dataclass(frozen=True)

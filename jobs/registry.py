@@ -26,6 +26,9 @@ BUILTIN: dict[str, str] = {
     "deal_alerts": "jobs.deal_alerts:compose",
     "sync": "jobs.sync_pull:compose",
     "standup": "jobs.standup:compose",
+    "repeats": "jobs.repeats:compose",
+    "reminders": "jobs.reminders:compose",
+    "escalations": "jobs.escalations:compose",
 }
 
 

@@ -6,7 +6,8 @@ from datetime import date
 
 from bot.blocks.board import team_section
 from bot.blocks.deals import deal_label
-from bot.blocks.kit import Budget, context, divider, header, section
+from bot.blocks.kit import Budget, actions, context, divider, header, section
+from bot.blocks.own_tasks import new_task_button
 from bot.blocks.refs import Surface, TaskRef
 from bot.blocks.tasks import task_blocks
 from bot.i18n import Localizer
@@ -34,6 +35,7 @@ def build_home(overview: HomeOverview, actor: Actor, loc: Localizer, today: date
     my = overview.my_tasks
     overdue = sum(1 for r in my.rows if r.is_overdue(today))
     budget.add(header(loc.t("home.my_tasks")), context(loc.md("home.summary", open=loc.number(my.total), overdue=loc.number(overdue))))
+    budget.add(actions([new_task_button(loc)], block_id="home-new-task"))
     if not my.rows:
         budget.add(section(loc.md("home.no_tasks")))
     team_top = [divider(), header(loc.t("home.team_overdue"))] if actor.is_manager else []

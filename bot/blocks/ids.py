@@ -13,6 +13,7 @@ TASK_NOTE = "task_note"
 TASKS_PREV = "tasks_page_prev"  # Previous and Next share a block, so their ids differ
 TASKS_NEXT = "tasks_page_next"
 TASKS_PAGE = (TASKS_PREV, TASKS_NEXT)
+REPEAT_STOP = "repeat_stop"  # stops a repeat rule (its value: the rule id)
 
 # The assign modal
 ASSIGN_VIEW = "assign_task"
@@ -26,6 +27,8 @@ ASSIGN_STAGE = "stage"
 ASSIGN_PRIORITY = "priority"
 ASSIGN_DIFFICULTY = "difficulty"
 ASSIGN_DUE = "due_date"
+ASSIGN_REPEAT = "repeat"  # none, or a RepeatKind value: the task then repeats from its due date
+ASSIGN_REPEAT_DAYS = "repeat_days"  # weekly: the weekdays (Monday = 0)
 ASSIGN_CUSTOMER_SEARCH = "assign_customer_search"
 
 # The note modal
@@ -34,6 +37,14 @@ NOTE_TEXT = "note"
 
 # App Home
 HOME_MY_TASKS = "home_my_tasks"
+HOME_NEW_TASK = "home_new_task"  # opens the New task modal: a task of the member's own
+
+# The New task modal (the App Home's)
+OWN_VIEW = "own_task"
+OWN_TITLE = "own_title"
+OWN_DUE = "own_due"
+OWN_PRIORITY = "own_priority"
+OWN_CUSTOMER = "own_customer"
 
 # Satisfaction surveys: five score buttons (distinct ids: unique within their block) and a comment
 SURVEY_SCORES = tuple(f"survey_score_{n}" for n in range(1, 6))
@@ -81,6 +92,9 @@ STANDUP_BLOCKERS_ALL = "standup_blockers_all"
 AGENDA_TASK = "agenda_task"
 AGENDA_TARGET = "agenda_target"
 AGENDA_DISCUSSED = "agenda_discussed"
+CONFIG_REMINDER_DAYS = "reminder_days"
+CONFIG_REMINDER_TIME = "reminder_time"
+CONFIG_ESCALATE_DAYS = "escalate_days"
 
 # Deals, activities and expenses
 CMD_DEAL = "/deal"

@@ -8,7 +8,9 @@ from datetime import date
 
 from bot.blocks.kit import context, input_block, modal, option, plain, section
 from bot.i18n import Localizer
-from bot.models import Priority, Segment, Stage
+from babel.dates import get_day_names
+
+from bot.models import Priority, RepeatKind, Segment, Stage
 from bot.services.matching import MatchResult, Reason
 from bot.text import SlackSafe, escape, mention
 from bot.blocks import ids
@@ -33,6 +35,8 @@ class AssignPrefill:
     difficulty: str | None = None
     due: str | None = None  # YYYY-MM-DD
     details: str = ""
+    repeat: str | None = None  # a RepeatKind value
+    repeat_days: list[str] = field(default_factory=list)  # weekday numbers
 
 
 def _select(action_id: str, loc: Localizer, options: list[dict], initial: str | None = None, placeholder: str | None = None) -> dict:
@@ -76,12 +80,29 @@ def build_assign_modal(loc: Localizer, *, prefill: AssignPrefill, metadata: dict
         input_block(ids.ASSIGN_DIFFICULTY, loc.t("assign.difficulty.label"), _select("value", loc, difficulties, _known(prefill.difficulty, difficulties, "1")), hint=loc.t("assign.difficulty.hint"), dispatch=True),
         *build_match_blocks(loc, match),
         input_block(ids.ASSIGN_DUE, loc.t("assign.due.label"), _date_el(prefill.due), optional=True),
+        *repeat_blocks(loc, prefill),
         input_block(ids.ASSIGN_DETAILS, loc.t("assign.details.label"), _text_el(3000, prefill.details, multiline=True), optional=True),
     ]
     return modal(
         callback_id=ids.ASSIGN_VIEW, title=loc.t("assign.modal.title"), submit=loc.t("assign.modal.submit"),
         close=loc.t("common.cancel"), blocks=blocks, private_metadata=json.dumps(metadata, separators=(",", ":")),
     )
+
+
+def repeat_blocks(loc: Localizer, prefill: AssignPrefill) -> list[dict]:
+    """Repeat (none, every working day, weekly, monthly, quarterly) and, for weekly, the weekdays."""
+    kinds = [option(loc.t(f"assign.repeat.{k.value}"), k.value) for k in RepeatKind]
+    kind_el = _select("value", loc, kinds, _known(prefill.repeat, kinds), placeholder=loc.t("assign.repeat.placeholder"))
+    names = get_day_names("wide", locale=loc.babel_locale)
+    days = [option(names[i], str(i)) for i in range(7)]
+    days_el: dict = {"type": "multi_static_select", "action_id": "value", "options": days, "placeholder": plain(loc.t("assign.repeat_days.placeholder"), 150)}
+    chosen = [o for o in days if o["value"] in set(prefill.repeat_days)]
+    if chosen:
+        days_el["initial_options"] = chosen
+    return [
+        input_block(ids.ASSIGN_REPEAT, loc.t("assign.repeat.label"), kind_el, optional=True, hint=loc.t("assign.repeat.hint")),
+        input_block(ids.ASSIGN_REPEAT_DAYS, loc.t("assign.repeat_days.label"), days_el, optional=True),
+    ]
 
 
 def _known(value: str | None, options: list[dict], default: str | None = None) -> str | None:

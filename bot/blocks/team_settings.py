@@ -30,6 +30,9 @@ FIELD_BLOCKS = {
     "survey_reminder_days": ids.CONFIG_SURVEY_REMINDER,
     "deal_alert_channel_id": ids.CONFIG_ALERT_CHANNEL,
     "deal_alert_min_amount": ids.CONFIG_ALERT_AMOUNT,
+    "reminder_days": ids.CONFIG_REMINDER_DAYS,
+    "reminder_time": ids.CONFIG_REMINDER_TIME,
+    "escalate_days": ids.CONFIG_ESCALATE_DAYS,
 }
 
 
@@ -105,6 +108,9 @@ def build_config_modal(team: SalesTeam, loc: Localizer, *, metadata: dict, draft
         input_block(ids.CONFIG_GROWTH, loc.t("config.growth.label"), _text_input(d.growth_target_pct, max_length=7)),
         input_block(ids.CONFIG_SATISFACTION, loc.t("config.satisfaction.label"), _text_input(d.satisfaction_target_pct, max_length=7), hint=loc.t("config.satisfaction.hint")),
         input_block(ids.CONFIG_STALE_DAYS, loc.t("config.stale_days.label"), _text_input(d.stale_days, max_length=3), hint=loc.t("config.stale_days.hint")),
+        input_block(ids.CONFIG_REMINDER_DAYS, loc.t("config.reminder_days.label"), _text_input(d.reminder_days, max_length=2), hint=loc.t("config.reminder_days.hint")),
+        input_block(ids.CONFIG_REMINDER_TIME, loc.t("config.reminder_time.label"), _text_input(d.reminder_time, max_length=5, placeholder=hhmm)),
+        input_block(ids.CONFIG_ESCALATE_DAYS, loc.t("config.escalate_days.label"), _text_input(d.escalate_days, max_length=2)),
         *build_standup_config(loc, StandupSettings.from_team(team)),
     ]
     return modal(

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import SalesTeam
-from bot.parsing import AMOUNT_MAX_TEXT, AmountError, parse_amount
 from bot.services.actors import Actor, safe_zone
 from bot.services.errors import NotFound, NotOnRoster, PermissionDenied, ValidationFailed
 
@@ -23,6 +22,9 @@ DEFAULT_DIGEST_TIME = time(9, 0)
 DEFAULT_WORKING_DAYS = frozenset(range(5))  # Monday..Friday
 SURVEY_DELAY_MAX = 60
 SURVEY_REMINDER_MAX = 13  # a survey expires after 14 days: a reminder must come before
+DEFAULT_REMINDER_TIME = time(9, 0)
+REMINDER_DAYS_MAX = 10  # working days before the due date
+ESCALATE_DAYS_MAX = 30  # working days overdue
 STALE_DAYS_MAX = 365
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -46,6 +48,9 @@ class TeamSchedule:
     satisfaction_target: Decimal
     stale_days: int
     daily_skip_empty: bool
+    reminder_days: int = 1  # working days before the due date (0: on the day)
+    reminder_time: time = DEFAULT_REMINDER_TIME
+    escalate_days: int = 2  # working days overdue before the managers hear
 
     @classmethod
     def from_team(cls, team: SalesTeam) -> "TeamSchedule":
@@ -66,6 +71,9 @@ class TeamSchedule:
             satisfaction_target=Decimal(team.satisfaction_target_bp) / 10000,
             stale_days=max(1, team.stale_days),
             daily_skip_empty=bool(team.daily_skip_empty),
+            reminder_days=min(max(0, team.reminder_days if team.reminder_days is not None else 1), REMINDER_DAYS_MAX),
+            reminder_time=parse_time(team.reminder_time) or DEFAULT_REMINDER_TIME,
+            escalate_days=min(max(1, team.escalate_days or 2), ESCALATE_DAYS_MAX),
         )
 
     def is_working_day(self, d) -> bool:
@@ -137,6 +145,9 @@ class TeamSettingsDraft:
     growth_target_pct: str | None = "10"
     satisfaction_target_pct: str | None = "90"
     stale_days: str | None = "14"
+    reminder_days: str | None = "1"
+    reminder_time: str | None = "09:00"
+    escalate_days: str | None = "2"
 
 
 def _int_in(text: str | None, lo: int, hi: int) -> int | None:
@@ -167,7 +178,7 @@ def validate_settings(draft: TeamSettingsDraft) -> tuple[dict[str, tuple[str, di
     if day is None:
         errors["digest_weekday"] = ("config.error.weekday", {})
     values["digest_weekday"] = day
-    for field in ("digest_time", "daily_time"):
+    for field in ("digest_time", "daily_time", "reminder_time"):
         parsed = parse_time(getattr(draft, field))
         if parsed is None:
             errors[field] = ("config.error.time", {})
@@ -193,6 +204,9 @@ def validate_settings(draft: TeamSettingsDraft) -> tuple[dict[str, tuple[str, di
     amount_text = (draft.deal_alert_min_amount or "").strip()
     values["deal_alert_min_amount"] = None
     if amount_text:
+        # The one amount parser; imported here because bot.parsing itself reads services (roster, task filters).
+        from bot.parsing import AMOUNT_MAX_TEXT, AmountError, parse_amount
+
         try:
             values["deal_alert_min_amount"] = parse_amount(amount_text)
         except AmountError as exc:
@@ -202,6 +216,11 @@ def validate_settings(draft: TeamSettingsDraft) -> tuple[dict[str, tuple[str, di
     if stale is None:
         errors["stale_days"] = ("config.error.days", {"min": 1, "max": STALE_DAYS_MAX})
     values["stale_days"] = stale
+    for field, lo, hi in (("reminder_days", 0, REMINDER_DAYS_MAX), ("escalate_days", 1, ESCALATE_DAYS_MAX)):
+        n = _int_in(getattr(draft, field), lo, hi)
+        if n is None:
+            errors[field] = ("config.error.days", {"min": lo, "max": hi})
+        values[field] = n
     for field, column in (("growth_target_pct", "growth_target_bp"), ("satisfaction_target_pct", "satisfaction_target_bp")):
         bp = _percent_bp(getattr(draft, field))
         if bp is None:
@@ -227,6 +246,9 @@ def draft_from_team(team: SalesTeam) -> TeamSettingsDraft:
         growth_target_pct=pct_text(team.growth_target_bp),
         satisfaction_target_pct=pct_text(team.satisfaction_target_bp),
         stale_days=str(s.stale_days),
+        reminder_days=str(s.reminder_days),
+        reminder_time=s.reminder_time.strftime("%H:%M"),
+        escalate_days=str(s.escalate_days),
     )
 
 
@@ -277,7 +299,8 @@ async def update_team_settings(session: AsyncSession, *, actor: Actor, team_id: 
         raise ValidationFailed(errors)
     team.timezone = values["timezone"]
     for column in ("digest_channel_id", "digest_weekday", "digest_time", "daily_time", "working_days",
-                   "survey_delay_days", "survey_reminder_days", "deal_alert_channel_id", "deal_alert_min_amount", "stale_days", "growth_target_bp", "satisfaction_target_bp"):
+                   "survey_delay_days", "survey_reminder_days", "deal_alert_channel_id", "deal_alert_min_amount", "stale_days", "growth_target_bp",
+                   "satisfaction_target_bp", "reminder_days", "reminder_time", "escalate_days"):
         setattr(team, column, values[column])
     session.add(team)
     await session.flush()

@@ -16,6 +16,8 @@ from handlers.actions.standup_buttons import (
 from handlers.actions.suggestion_buttons import handle_suggestion_decision
 from handlers.actions.survey_buttons import handle_survey_comment, handle_survey_score
 from handlers.actions.timezone_search import handle_timezone_search
+from handlers.actions.home_new_task import handle_home_new_task
+from handlers.actions.repeat_stop import handle_repeat_stop
 from handlers.actions.task_buttons import handle_task_done, handle_task_note, handle_task_start, handle_tasks_page
 
 
@@ -24,6 +26,8 @@ def register(app: AsyncApp) -> None:
     app.action(ids.TASK_START)(handle_task_start)
     app.action(ids.TASK_DONE)(handle_task_done)
     app.action(ids.TASK_NOTE)(handle_task_note)
+    app.action(ids.REPEAT_STOP)(handle_repeat_stop)
+    app.action(ids.HOME_NEW_TASK)(handle_home_new_task)
     for action_id in ids.TASKS_PAGE:
         app.action(action_id)(handle_tasks_page)
     app.options(ids.ASSIGN_CUSTOMER_SEARCH)(handle_customer_search)

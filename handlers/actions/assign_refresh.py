@@ -12,7 +12,7 @@ from bot.blocks.modals import AssignPrefill, build_assign_modal, customer_option
 from bot.models import Segment
 from bot.services import matching
 from bot.blocks import ids
-from handlers.views.state import enum_or, element, metadata, selected_users, selected_value, text_value
+from handlers.views.state import enum_or, element, metadata, selected_users, selected_value, selected_values, text_value
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ def prefill_from_view(view: dict) -> AssignPrefill:
         difficulty=selected_value(view, ids.ASSIGN_DIFFICULTY),
         due=element(view, ids.ASSIGN_DUE).get("selected_date"),
         details=text_value(view, ids.ASSIGN_DETAILS),
+        repeat=selected_value(view, ids.ASSIGN_REPEAT),
+        repeat_days=selected_values(view, ids.ASSIGN_REPEAT_DAYS),
     )
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from bot.blocks import ids
 from bot.blocks.tasks import build_assigned_confirmation
-from bot.models import Priority, Segment, Stage
+from bot.blocks.own_tasks import build_own_created
+from bot.models import Priority, RepeatKind, Segment, Stage, TaskRule
 from bot.services import standup, tasks
+from bot.services.repeats import RepeatSpec, create_assigned_rule
 from bot.surfaces import publish_homes, send_task_cards
 from handlers.views.form import Form, save_form
-from handlers.views.state import BadField, choice, metadata, selected_date, selected_id, selected_users, selected_value, text_value
+from handlers.views.state import BadField, choice, metadata, selected_date, selected_id, selected_users, selected_value, selected_values, text_value
 
 # Service field names → the modal's block ids, so an error shows under the right field.
 FORM = Form(fallback=ids.ASSIGN_TITLE, fields={
@@ -21,6 +23,7 @@ FORM = Form(fallback=ids.ASSIGN_TITLE, fields={
     "priority": ids.ASSIGN_PRIORITY,
     "difficulty": ids.ASSIGN_DIFFICULTY,
     "due_date": ids.ASSIGN_DUE,
+    "repeat": ids.ASSIGN_REPEAT,
 })
 
 
@@ -49,6 +52,15 @@ def draft_from_view(view: dict) -> tasks.TaskDraft:
     )
 
 
+def repeat_from_view(view: dict) -> RepeatSpec | None:
+    """The repeat rule picked, if any (weekdays only for weekly; none picked means the due date's weekday)."""
+    kind = choice(view, ids.ASSIGN_REPEAT, RepeatKind, None)
+    if kind is None:
+        return None
+    days = frozenset(int(d) for d in selected_values(view, ids.ASSIGN_REPEAT_DAYS) if d in {str(i) for i in range(7)})
+    return RepeatSpec(kind, days if kind == RepeatKind.WEEKLY else frozenset())
+
+
 async def handle_assign_submission(ack, body, view, client, context):
     """Validate and save the task, then DM each assignee a card and confirm to the manager."""
     deps = context["deps"]
@@ -56,12 +68,19 @@ async def handle_assign_submission(ack, body, view, client, context):
     agenda = metadata(view).get("ag")
 
     async def save(t):
+        spec = repeat_from_view(view)
+        if spec is not None:  # a repeating task: the clock makes each one on its date
+            return await create_assigned_rule(t.session, actor=t.actor, draft=draft_from_view(view), spec=spec, today=t.today)
         row = await tasks.create_task(t.session, actor=t.actor, draft=draft_from_view(view), today=t.today)
         if isinstance(agenda, str):  # opened from the digest's Create task: the meeting's action
             await standup.record_task_action(t.session, actor=t.actor, ref_text=agenda, task=row.task, assignees=row.assignees, now=t.now)
         return row
 
     async def after(t, row, confirm):
+        if isinstance(row, TaskRule):
+            text, blocks = build_own_created(t.loc, t.today, rule=row)
+            await confirm.message(text, blocks, dm=blocks[0]["text"]["text"])
+            return
         members = await tasks.members_by_slack_ids(t.session, workspace_id=t.actor.workspace.id, user_ids=row.assignees)
         unreached = await send_task_cards(client, t.session, row=row, members=members, assigned_by=t.actor.member.slack_user_id, i18n=deps.i18n, now=t.now)
         text, blocks = build_assigned_confirmation(row, t.loc, t.today, queued=unreached.queued, unsure=unreached.unsure)

@@ -30,6 +30,9 @@ def draft_from_view(view: dict) -> TeamSettingsDraft:
         survey_reminder_days=text_value(view, ids.CONFIG_SURVEY_REMINDER),
         deal_alert_channel_id=selected_conversation(view, ids.CONFIG_ALERT_CHANNEL),
         deal_alert_min_amount=text_value(view, ids.CONFIG_ALERT_AMOUNT),
+        reminder_days=text_value(view, ids.CONFIG_REMINDER_DAYS),
+        reminder_time=text_value(view, ids.CONFIG_REMINDER_TIME),
+        escalate_days=text_value(view, ids.CONFIG_ESCALATE_DAYS),
     )
 
 

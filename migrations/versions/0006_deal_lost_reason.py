@@ -1,7 +1,7 @@
 """why a deal was lost (a category and the rep's words), on the deal and on its stage change; the reason a deal was reopened
 
 Revision ID: 0006_deal_lost_reason
-Revises: 0003
+Revises: 0005_own_tasks
 """
 from alembic import op
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlmodel
 
 
 revision = '0006_deal_lost_reason'
-down_revision = '0003'
+down_revision = '0005_own_tasks'
 branch_labels = None
 depends_on = None
 

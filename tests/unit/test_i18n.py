@@ -12,7 +12,7 @@ from babel.messages.pofile import read_po
 
 from bot import PROJECT_ROOT, TEMPLATES_DIR
 from bot.i18n import LANGUAGES, I18n, language_for
-from bot.models import Level, Priority, Role, Segment, Stage, TaskStatus
+from bot.models import Level, Priority, RepeatKind, Role, Segment, Stage, TaskStatus
 from bot.services.tasks import TaskFilter
 from bot.text import SlackSafe
 from tests.unit import factories as f
@@ -125,6 +125,7 @@ DYNAMIC_FAMILIES: dict[str, list[str]] = {
     "standup.q.": ["progress", "next", "blockers", "confidence"],
     "standup.action.": ["task", "target", "discussed"],
     "standup.state.": ["done", "open", "overdue", "cancelled"],
+    "assign.repeat.": [k.value for k in RepeatKind],
 }
 
 SOURCE_DIRS = ["bot", "handlers", "jobs"]

@@ -51,6 +51,7 @@ def test_valid_settings_become_column_values():
         "working_days": "0,1,2,3,4,5", "timezone": "Asia/Shanghai", "survey_delay_days": 5, "stale_days": 21,
         "growth_target_bp": 1250, "satisfaction_target_bp": 9500,
         "survey_reminder_days": 3, "deal_alert_channel_id": None, "deal_alert_min_amount": 10_000_000,
+        "reminder_days": 1, "reminder_time": "09:00", "escalate_days": 2,
     }
     _, values = validate_settings(good(deal_alert_min_amount="50万", deal_alert_channel_id="C0ALERTS", survey_reminder_days="0"))
     assert (values["deal_alert_min_amount"], values["deal_alert_channel_id"], values["survey_reminder_days"]) == (50_000_000, "C0ALERTS", 0)
@@ -133,7 +134,7 @@ def test_builders_fit_slack(lang):
     assert limits.validate_view(view) == []
     assert limits.validate_message_args({"channel": "C1", "text": text_of(team, lang), "blocks": build_config_show(team, f.loc(lang))[1]}) == []
     inputs = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
-    assert ids.CONFIG_TIMEZONE in inputs and ids.CONFIG_WORKING_DAYS in inputs and len([i for i in inputs if not i.startswith("standup_")]) == 13
+    assert ids.CONFIG_TIMEZONE in inputs and ids.CONFIG_WORKING_DAYS in inputs and len([i for i in inputs if not i.startswith("standup_")]) == 16
     assert {ids.CONFIG_STANDUP, ids.CONFIG_STANDUP_TIME, ids.CONFIG_STANDUP_DAILY_TIME, f"{ids.CONFIG_STANDUP_Q_PREFIX}3"} <= set(inputs)
     text, blocks = build_config_show(team, f.loc(lang))
     shown = str(blocks[1:]) + text

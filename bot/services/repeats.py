@@ -1,0 +1,252 @@
+"""Repeating tasks: the rules, the dates they name, and the one task per rule and date the clock makes.
+
+A rule names dates in its team's zone (every working day, given weekdays, a day of the month,
+every three months). `next_on` is the next date still to make; the clock makes every date up
+to the team's local today, each as a task due that day. The database holds one task per rule
+and date (a unique constraint), so two clocks, a restart or a retried tick make it once.
+Stopping a rule clears `next_on`: tasks already made stay, no later one is made.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db import upsert
+from bot.models import (
+    Customer, Member, Priority, RepeatKind, SalesTeam, Stage, Task, TaskAssignee, TaskEvent, TaskEventKind, TaskRule,
+    TaskStatus, Workspace, utcnow,
+)
+from bot.services.actors import Actor
+from bot.services.errors import NotFound, PermissionDenied, ValidationFailed
+from bot.services.tasks import find_or_create_customer, require_assigner, validate_draft
+from bot.services.team_settings import DEFAULT_WORKING_DAYS, TeamSchedule
+
+# Dates further back than this are not made after a long outage: a flood of stale tasks helps nobody.
+CATCH_UP_DAYS = 7
+_SEARCH_DAYS = 800  # the longest gap between two dates of any rule (a 31st, every three months) is far shorter
+
+
+@dataclass(frozen=True)
+class RepeatSpec:
+    """A repeat rule as typed or picked: kind, weekdays (Monday = 0) for weekly, day of month for monthly and quarterly."""
+
+    kind: RepeatKind
+    weekdays: frozenset[int] = frozenset()
+    month_day: int | None = None
+
+    def anchored(self, start: date) -> "RepeatSpec":
+        """Fill what the user left out from the first date: its weekday, or its day of the month."""
+        if self.kind == RepeatKind.WEEKLY and not self.weekdays:
+            return RepeatSpec(self.kind, frozenset({start.weekday()}))
+        if self.kind in (RepeatKind.MONTHLY, RepeatKind.QUARTERLY) and self.month_day is None:
+            return RepeatSpec(self.kind, month_day=start.day)
+        return self
+
+
+def occurs(spec: RepeatSpec, day: date, *, start: date, working_days: frozenset[int]) -> bool:
+    """True when the rule names `day` (pure; dates before `start` never)."""
+    if day < start:
+        return False
+    if spec.kind == RepeatKind.WORKDAYS:
+        return day.weekday() in working_days
+    if spec.kind == RepeatKind.WEEKLY:
+        return day.weekday() in spec.weekdays
+    if spec.kind == RepeatKind.QUARTERLY and (day.month - start.month) % 3:
+        return False
+    # The 31st of a 30-day month is its last day, so "every month on the 31st" misses no month.
+    wanted = min(spec.month_day or start.day, calendar.monthrange(day.year, day.month)[1])
+    return day.day == wanted
+
+
+def next_date(spec: RepeatSpec, on_or_after: date, *, start: date, working_days: frozenset[int]) -> date | None:
+    """The first date the rule names on or after `on_or_after` (None for a rule that names none, e.g. no weekday)."""
+    day = max(on_or_after, start)
+    for _ in range(_SEARCH_DAYS):
+        if occurs(spec, day, start=start, working_days=working_days):
+            return day
+        day += timedelta(days=1)
+    return None
+
+
+def spec_of(rule: TaskRule) -> RepeatSpec:
+    """The spec a stored rule holds."""
+    days = frozenset(int(x) for x in rule.weekdays.split(",") if x.strip().isdigit() and int(x) in range(7))
+    return RepeatSpec(RepeatKind(rule.kind), days, rule.month_day)
+
+
+@dataclass
+class RuleDraft:
+    """What a new rule makes each time: the task's fields, its assignees and the first date."""
+
+    spec: RepeatSpec
+    start_on: date
+    title: str
+    assignee_ids: list[int]
+    team_id: int | None
+    details: str = ""
+    customer_id: int | None = None
+    stage: Stage | None = None
+    priority: Priority = Priority.MEDIUM
+    difficulty: int = 1
+    self_created: bool = False
+
+
+async def create_rule(session: AsyncSession, *, actor: Actor, draft: RuleDraft, working_days: frozenset[int] = DEFAULT_WORKING_DAYS) -> TaskRule:
+    """Store a rule (the caller checked who may create it); its first date is the first one on or after `start_on`."""
+    spec = draft.spec.anchored(draft.start_on)
+    rule = TaskRule(
+        workspace_id=actor.workspace.id, team_id=draft.team_id, kind=spec.kind,
+        weekdays=",".join(str(d) for d in sorted(spec.weekdays)), month_day=spec.month_day,
+        start_on=draft.start_on, next_on=next_date(spec, draft.start_on, start=draft.start_on, working_days=working_days),
+        title=draft.title, details=draft.details, customer_id=draft.customer_id, stage=draft.stage, priority=draft.priority,
+        difficulty=draft.difficulty, assignee_ids=",".join(str(i) for i in draft.assignee_ids), self_created=draft.self_created,
+        created_by_id=actor.member.id, created_at=utcnow(),
+    )
+    session.add(rule)
+    await session.flush()
+    return rule
+
+
+async def create_assigned_rule(session: AsyncSession, *, actor: Actor, draft, spec: RepeatSpec, today: date) -> TaskRule:
+    """A manager's repeating task from the assign modal: checked like a task, its first date the due date (or today)."""
+    require_assigner(actor)
+    errors, members, customer = await validate_draft(session, actor=actor, draft=draft, today=today)
+    if errors:
+        raise ValidationFailed(errors)
+    new_name = (draft.new_customer_name or "").strip()
+    if customer is None and new_name:
+        customer = await find_or_create_customer(session, workspace_id=actor.workspace.id, name=new_name, segment=draft.new_customer_segment)
+    team_id = members[0].team_id
+    return await create_rule(session, actor=actor, draft=RuleDraft(
+        spec=spec, start_on=draft.due_date or today, title=draft.title.strip(), assignee_ids=[m.id for m in members], team_id=team_id,
+        details=draft.details.strip(), customer_id=customer.id if customer else None, stage=draft.stage, priority=draft.priority,
+        difficulty=draft.difficulty,
+    ), working_days=await team_working_days(session, team_id))
+
+
+async def team_working_days(session: AsyncSession, team_id: int | None) -> frozenset[int]:
+    """A team's working days (the default week without a team)."""
+    team = await session.get(SalesTeam, team_id) if team_id is not None else None
+    return TeamSchedule.from_team(team).working_days if team is not None else DEFAULT_WORKING_DAYS
+
+
+async def stop_rule(session: AsyncSession, *, actor: Actor, rule_id: int) -> tuple[TaskRule, bool]:
+    """Stop a rule: its creator, a manager of its team, or an admin; returns the rule and whether it was running."""
+    rule = await session.get(TaskRule, rule_id)
+    if rule is None or rule.workspace_id != actor.workspace.id:
+        raise NotFound("repeat.error.not_found")
+    allowed = actor.is_admin or rule.created_by_id == actor.member.id or (
+        actor.is_manager and actor.member.team_id is not None and actor.member.team_id == rule.team_id
+    )
+    if not allowed:
+        raise PermissionDenied("repeat.error.permission")
+    # Conditional: two clicks stop it once, and a clock making today's task meanwhile keeps it.
+    result = await session.execute(
+        update(TaskRule).where(TaskRule.id == rule_id, TaskRule.next_on.is_not(None))
+        .values(next_on=None, stopped_at=utcnow()).execution_options(synchronize_session=False)
+    )
+    rule = await session.get(TaskRule, rule_id, populate_existing=True)
+    return rule, result.rowcount == 1
+
+
+RULES_SHOWN = 40  # one section a rule: well inside a message's 50 blocks
+
+
+async def list_rules(session: AsyncSession, *, actor: Actor) -> tuple[list[TaskRule], int]:
+    """Running rules the actor may stop (theirs; their team's for a manager; all for an admin), newest first, and how many in all."""
+    q = select(TaskRule).where(TaskRule.workspace_id == actor.workspace.id, TaskRule.next_on.is_not(None))
+    if not actor.is_admin:
+        mine = TaskRule.created_by_id == actor.member.id
+        if actor.is_manager and actor.member.team_id is not None:
+            mine = or_(mine, TaskRule.team_id == actor.member.team_id)
+        q = q.where(mine)
+    total = (await session.execute(select(func.count()).select_from(q.subquery()))).scalar_one()
+    rules = list((await session.execute(q.order_by(TaskRule.id.desc()).limit(RULES_SHOWN))).scalars())
+    return rules, total
+
+
+@dataclass
+class Occurrence:
+    """A task the clock just made from a rule, with what its cards need."""
+
+    task: Task
+    rule: TaskRule
+    slack_team_id: str
+    assignees: list[Member] = field(default_factory=list)
+    customer_name: str | None = None
+
+
+async def make_due_occurrences(session: AsyncSession, *, now: datetime) -> list[Occurrence]:
+    """Make every task whose rule date has begun in its team's zone and is not made yet; advance the rules.
+
+    A constant number of queries for the rules, teams, workspaces, members and customers, plus
+    the inserts of the tasks made. Safe to run from two clocks at once.
+    """
+    # No zone is more than 14 hours ahead of UTC: rules due later than that date are not due anywhere.
+    horizon = (now.astimezone(timezone.utc) + timedelta(hours=14)).date()
+    rules = list((await session.execute(
+        select(TaskRule).where(TaskRule.next_on.is_not(None), TaskRule.next_on <= horizon).order_by(TaskRule.id)
+    )).scalars())
+    if not rules:
+        return []
+    teams = {t.id: t for t in (await session.execute(select(SalesTeam).where(SalesTeam.id.in_({r.team_id for r in rules if r.team_id})))).scalars()}
+    spaces = dict((await session.execute(select(Workspace.id, Workspace.slack_team_id).where(Workspace.id.in_({r.workspace_id for r in rules})))).all())
+    member_ids = {int(x) for r in rules for x in r.assignee_ids.split(",") if x.strip().isdigit()}
+    members = {m.id: m for m in (await session.execute(select(Member).where(Member.id.in_(member_ids)))).scalars()} if member_ids else {}
+    customer_ids = {r.customer_id for r in rules if r.customer_id}
+    customers = dict((await session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(customer_ids))))) if customer_ids else {}
+    made: list[Occurrence] = []
+    stamp = now  # the clock's time: a task made for a date is stamped on that date
+    for rule in rules:
+        team = teams.get(rule.team_id)
+        schedule = TeamSchedule.from_team(team) if team is not None else None
+        today = now.astimezone(schedule.zone if schedule else timezone.utc).date()
+        working = schedule.working_days if schedule else DEFAULT_WORKING_DAYS
+        spec = spec_of(rule)
+        day, dates = rule.next_on, []
+        while day is not None and day <= today:
+            if day >= today - timedelta(days=CATCH_UP_DAYS):
+                dates.append(day)
+            day = next_date(spec, day + timedelta(days=1), start=rule.start_on, working_days=working)
+        if not dates and day == rule.next_on:
+            continue
+        assignees = [members[int(x)] for x in rule.assignee_ids.split(",") if x.strip().isdigit() and int(x) in members]
+        for occurs_on in dates:
+            task = await _insert_occurrence(session, rule=rule, occurs_on=occurs_on, assignees=assignees, stamp=stamp)
+            if task is not None:
+                made.append(Occurrence(task, rule, spaces.get(rule.workspace_id, ""), assignees, customers.get(rule.customer_id)))
+        # Only from the value read: a rule stopped (or advanced by another clock) meanwhile is left as it is.
+        await session.execute(
+            update(TaskRule).where(TaskRule.id == rule.id, TaskRule.next_on == rule.next_on).values(next_on=day)
+            .execution_options(synchronize_session=False)
+        )
+    await session.flush()
+    return made
+
+
+async def _insert_occurrence(session: AsyncSession, *, rule: TaskRule, occurs_on: date, assignees: list[Member], stamp: datetime) -> Task | None:
+    """Insert the rule's task for one date unless it exists (whoever made it first); None when it did."""
+    table = Task.__table__
+    values = {
+        "workspace_id": rule.workspace_id, "team_id": rule.team_id, "title": rule.title, "details": rule.details,
+        "customer_id": rule.customer_id, "stage": rule.stage, "priority": rule.priority, "difficulty": rule.difficulty,
+        "due_date": occurs_on, "status": TaskStatus.OPEN, "created_by_id": rule.created_by_id, "self_created": rule.self_created,
+        "rule_id": rule.id, "occurs_on": occurs_on, "created_at": stamp, "updated_at": stamp,
+    }
+    row = (await upsert(session, table, values, keys=["rule_id", "occurs_on"], returning=[table.c.id])).first()
+    if row is None:
+        return None
+    task = await session.get(Task, row[0])
+    session.add_all([TaskAssignee(task_id=task.id, member_id=m.id) for m in assignees])
+    session.add(TaskEvent(workspace_id=rule.workspace_id, task_id=task.id, actor_id=rule.created_by_id, kind=TaskEventKind.CREATED, created_at=stamp))
+    return task
+
+
+def repeat_key(slack_team_id: str, rule_id: int, day: date, user_id: str) -> str:
+    """The outbox key of an occurrence's card to one assignee."""
+    return f"repeat:{slack_team_id}:{rule_id}:{day.isoformat()}:{user_id}"
