@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.blocks.kit import Budget, context, divider, header, section
+from bot.blocks.kit import Budget, actions, button, context, divider, header, section
 from bot.blocks.refs import Surface, TaskRef
+from bot.blocks import ids
 from bot.blocks.tasks import task_blocks
 from bot.i18n import Localizer
 from bot.services.actors import Actor
@@ -18,6 +19,7 @@ def build_home(overview: HomeOverview, actor: Actor, loc: Localizer, today: date
         return {"type": "home", "blocks": [header(loc.t("home.title")), section(loc.md("home.not_on_roster"))]}
     budget = Budget.view()
     hint = context(loc.md("home.updated_hint"))
+    settings = notices_blocks(actor, loc)
     my = overview.my_tasks
     overdue = sum(1 for r in my.rows if r.is_overdue(today))
     budget.add(header(loc.t("home.my_tasks")), context(loc.md("home.summary", open=loc.number(my.total), overdue=loc.number(overdue))))
@@ -25,9 +27,9 @@ def build_home(overview: HomeOverview, actor: Actor, loc: Localizer, today: date
         budget.add(section(loc.md("home.no_tasks")))
     team_top = [divider(), header(loc.t("home.team_overdue"))] if actor.is_manager else []
     budget.add_while_fits(
-        [task_blocks(row, loc, today, TaskRef(row.task.id, Surface.HOME, TaskFilter.OPEN, 0)) for row in my.rows],
+        [task_blocks(row, loc, today, TaskRef(row.task.id, Surface.HOME, TaskFilter.OPEN, 0), viewer=actor) for row in my.rows],
         more=lambda n: context(loc.mdn("home.more_tasks", n)),
-        reserve=[*team_top, hint],
+        reserve=[*team_top, *settings, hint],
         hidden=my.total - len(my.rows),
     )
     if actor.is_manager:
@@ -38,7 +40,15 @@ def build_home(overview: HomeOverview, actor: Actor, loc: Localizer, today: date
         budget.add_while_fits(
             [[section(loc.render("home_rep_overdue.j2", rep=rep, today=today))] for rep in overview.team_overdue],
             more=lambda n: context(loc.mdn("home.more_reps", n)),
-            reserve=[hint],
+            reserve=[*settings, hint],
         )
-    budget.add(hint)
+    budget.add(*settings, hint)
     return {"type": "home", "blocks": budget.blocks}
+
+
+def notices_blocks(actor: Actor, loc: Localizer) -> list[dict]:
+    """The Home's settings: task notices (done, notes in the card's thread) on or off, with the button that flips them."""
+    on = actor.member.task_notices
+    line = section(loc.md("home.notices.on" if on else "home.notices.off"), block_id="home-notices")
+    flip = button(loc.t("home.notices.turn_off" if on else "home.notices.turn_on"), ids.HOME_NOTICES, "off" if on else "on")
+    return [divider(), line, actions([flip], block_id="home-notices-actions")]

@@ -7,6 +7,7 @@ from handlers.views.assign_submit import handle_assign_submission
 from handlers.views.deal_submit import handle_deal_submission
 from handlers.views.log_submit import handle_log_submission
 from handlers.views.note_submit import handle_note_submission
+from handlers.views.task_change_submit import handle_task_cancel_submission, handle_task_edit_submission
 from handlers.views.config_submit import handle_config_submission
 from handlers.views.suggest_submit import handle_suggest_submission
 from handlers.views.survey_comment_submit import handle_survey_comment_submission
@@ -17,6 +18,8 @@ def register(app: AsyncApp) -> None:
     """Attach the modal submissions."""
     app.view(ids.ASSIGN_VIEW)(handle_assign_submission)
     app.view(ids.NOTE_VIEW)(handle_note_submission)
+    app.view(ids.TASK_EDIT_VIEW)(handle_task_edit_submission)
+    app.view(ids.CANCEL_VIEW)(handle_task_cancel_submission)
     app.view(ids.DEAL_VIEW)(handle_deal_submission)
     app.view(ids.LOG_VIEW)(handle_log_submission)
     app.view(ids.CONFIG_VIEW)(handle_config_submission)
