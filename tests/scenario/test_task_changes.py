@@ -112,6 +112,7 @@ async def test_cancelled_task_leaves_lists_morning_dm_and_kpi_and_comes_back_on_
     done_task = await task_by_title(db, "Done one")
     await click(driver, dm_cards(slack, REP1)[-1], ids.TASK_DONE, user=REP1)
     assert (await task_by_title(db, "Done one")).status == TaskStatus.DONE
+    await assign(driver, slack, title="Keep me", assignees=[REP1], due=today + timedelta(days=40))  # due after the KPI's month
     await assign(driver, slack, title="Drop me", assignees=[REP1], due=today)
     task = await task_by_title(db, "Drop me")
     confirm = await confirmation(slack)
@@ -137,8 +138,8 @@ async def test_cancelled_task_leaves_lists_morning_dm_and_kpi_and_comes_back_on_
     assert task.id not in task_ids((await mytasks(driver, REP1))["blocks"])
     assert task.id not in task_ids((await mytasks(driver, REP1, "overdue"))["blocks"])
     await run_daily(deps, clock)
-    dm = priorities_dm(slack, REP1)
-    assert dm is None or "Drop me" not in shown_text(dm["blocks"])
+    dm = shown_text(priorities_dm(slack, REP1)["blocks"])
+    assert "Keep me" in dm and "Drop me" not in dm
     assert "(0 of 1 task due was done on time)" in await command(driver, slack, "/kpi", "", user=MANAGER)
 
     # Reopened by the manager (from the redrawn confirmation), it is back everywhere.
@@ -150,6 +151,9 @@ async def test_cancelled_task_leaves_lists_morning_dm_and_kpi_and_comes_back_on_
     assert "(0 of 2 tasks due were done on time)" in await command(driver, slack, "/kpi", "", user=MANAGER)
     assert done_task.id not in task_ids((await mytasks(driver, REP1))["blocks"])
     assert len(await events(db, TaskEventKind.REOPENED)) == 1
+    clock.advance(days=1)
+    await run_daily(deps, clock)
+    assert "Drop me" in shown_text(priorities_dm(slack, REP1)["blocks"])
 
 
 async def test_racing_cancel_reopen_and_edit_saves_record_one_event_each(driver, slack, db, clock):
