@@ -14,9 +14,10 @@ from bot.services.tasks import get_task_row, list_my_tasks
 from bot.surfaces import publish_home
 from handlers.views.assign_submit import FORM as ASSIGN_FORM, _level
 from handlers.views.form import Form, save_form
-from handlers.views.state import choice, metadata, metadata_id, selected_date, selected_id, selected_users, selected_value, text_value
+from handlers.views.state import choice, metadata, metadata_id, selected_date, selected_id, selected_users, text_value
 
-EDIT_FORM = Form(fallback=ASSIGN_FORM.fallback, fields={**ASSIGN_FORM.fields, "deal": ids.TASK_EDIT_DEAL})
+# Errors about the form as a whole show under priority: the one input both the full and the short modal have.
+EDIT_FORM = Form(fallback=ids.ASSIGN_PRIORITY, fields={**ASSIGN_FORM.fields, "deal": ids.TASK_EDIT_DEAL})
 CANCEL_FORM = Form(fallback=ids.CANCEL_REASON, fields={"reason": ids.CANCEL_REASON})
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from bot.blocks import ids
-from bot.models import TaskEventKind, TaskStatus
+from bot.models import Member, Task, TaskAssignee, TaskEventKind, TaskStatus
 from tests.scenario.conftest import MANAGER, REP1, REP2, settle
 from tests.scenario.helpers import (
     action_ids, assign, assignees_of, click, dm_cards, east_team, events, forged_click, mytasks, salesbot, shown_text,
@@ -246,3 +248,29 @@ async def test_leave_sends_the_manager_a_handover_with_one_click_reassign(driver
     # Recording the same leave again sends no second hand-over.
     await salesbot(driver, f"leave <@{REP1}> {start.isoformat()} {end.isoformat()}", user=MANAGER)
     assert len([m for m in dm_cards(slack, MANAGER) if any((b.get("block_id") or "").startswith("handover-") for b in m["blocks"] or [])]) == 1
+
+
+async def test_a_rep_moves_the_due_date_of_a_task_they_gave_themselves(driver, slack, db, clock):
+    await east_team(driver)
+    # A task the rep gave themselves (written directly: `/mytasks add` creates these).
+    async with db.session() as s:
+        rep = (await s.execute(select(Member).where(Member.slack_user_id == REP1))).scalar_one()
+        task = Task(workspace_id=rep.workspace_id, team_id=rep.team_id, title="My follow-up", due_date=clock.today(REP1), created_by_id=rep.id)
+        s.add(task)
+        await s.flush()
+        s.add(TaskAssignee(task_id=task.id, member_id=rep.id))
+        await s.commit()
+        task_id = task.id
+    listing = await mytasks(driver, REP1)
+    before = len(slack.calls_to("views.open"))
+    await click(driver, listing, ids.TASK_EDIT, user=REP1, value=str(task_id))
+    view = await opened_view(slack, before)
+    # Only the due date and the priority can be changed.
+    assert [b["block_id"] for b in view["blocks"] if b["type"] == "input"] == [ids.ASSIGN_PRIORITY, ids.ASSIGN_DUE]
+    new_due = clock.today(REP1) + timedelta(days=2)
+    saved = await driver.submit_view(view["id"], user=REP1, values={ids.ASSIGN_DUE: new_due.isoformat()})
+    assert saved.status == 200 and not saved.body, saved.body
+    await settle()
+    assert (await task_by_title(db, "My follow-up")).due_date == new_due
+    [change] = await events(db, TaskEventKind.EDITED, task_id)
+    assert '"field":"due_date"' in change.note
