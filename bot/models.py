@@ -96,6 +96,10 @@ class TaskStatus(str, enum.Enum):
     CANCELLED = "cancelled"  # dropped by a manager: in no open list and in neither side of the completion rate
 
 
+# Statuses of work still to do: every open list, the morning DM and overdue counts use these.
+OPEN_TASK_STATUSES = (TaskStatus.OPEN, TaskStatus.IN_PROGRESS)
+
+
 class TaskEventKind(str, enum.Enum):
     """What happened to a task."""
 
@@ -212,6 +216,8 @@ class Member(SQLModel, table=True):
     is_slack_admin: bool = Field(default=False)
     profile_checked_at: datetime | None = ts_field(nullable=True, default=None)
     dm_channel_id: str | None = Field(default=None, max_length=32)
+    # Change notices about tasks (done, notes in the card's thread); the member turns them off on the App Home.
+    task_notices: bool = Field(default=True, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.true()))
     created_at: datetime = ts_field(default=utcnow)
 
 
@@ -321,6 +327,18 @@ class TaskEvent(SQLModel, table=True):
     actor_id: int | None = Field(default=None, foreign_key="member.id")
     kind: TaskEventKind = Field(sa_column=_enum_col(TaskEventKind, nullable=False))
     note: str = Field(default="", max_length=3000)
+    created_at: datetime = ts_field(default=utcnow)
+
+
+class TaskCard(SQLModel, table=True):
+    """The DM card a member got for a task: where to redraw it and whose thread carries the task's notices."""
+
+    __tablename__ = "task_card"
+
+    task_id: int = Field(foreign_key="task.id", primary_key=True, ondelete="CASCADE")
+    member_id: int = Field(foreign_key="member.id", primary_key=True, ondelete="CASCADE")
+    channel: str = Field(max_length=32)
+    ts: str = Field(max_length=32)
     created_at: datetime = ts_field(default=utcnow)
 
 

@@ -23,6 +23,7 @@ from bot.services.actors import Actor
 from bot.services.board import BoardQuery, team_board, team_summary
 from bot.services.deal_list import home_deals
 from bot.services.outbox import Post, enqueue
+from bot.services.task_changes import remember_card
 from bot.services.tasks import TaskRow, get_task_row, home_overview, list_my_tasks
 from bot.slackapi import dm_channel
 
@@ -58,13 +59,13 @@ async def redraw(respond, client: AsyncWebClient, session: AsyncSession, *, acto
         return
     if ref.surface == Surface.LIST:
         page = await list_my_tasks(session, actor=actor, which=ref.which, today=today, offset=ref.offset, limit=PAGE_SIZE)
-        text, blocks = build_task_list(page, ref.which, loc, today)
+        text, blocks = build_task_list(page, ref.which, loc, today, viewer=actor)
     elif ref.surface == Surface.BOARD:
         board = await team_board(session, actor=actor, query=BoardQuery.decode(ref.board), today=today, offset=ref.offset)
-        text, blocks = build_board(board, loc, today)
+        text, blocks = build_board(board, loc, today, viewer=actor)
     else:
         row = await get_task_row(session, actor=actor, task_id=ref.task_id)
-        text, blocks = build_task_card(row, loc, today)
+        text, blocks = build_task_card(row, loc, today, viewer=actor)
     await respond(text=text, blocks=blocks, replace_original=True)
 
 
@@ -79,7 +80,7 @@ class Delivery(str, Enum):
     UNSURE = "unsure"
 
 
-async def send_dm(client: AsyncWebClient, session: AsyncSession, *, member: Member, key: str, job: str, text: str, blocks: list[dict]) -> Delivery:
+async def send_dm(client: AsyncWebClient, session: AsyncSession, *, member: Member, key: str, job: str, text: str, blocks: list[dict], posted: dict | None = None) -> Delivery:
     """DM a member now; if Slack cannot take it, queue it in the outbox under `key` so the sender delivers it once, later.
 
     The first try stays instant for the normal case. A failure after the client's own retries
@@ -94,7 +95,9 @@ async def send_dm(client: AsyncWebClient, session: AsyncSession, *, member: Memb
         error = f"conversations.open: {_describe(exc)}"
     else:
         try:
-            await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            response = await client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            if posted is not None:  # the caller keeps where it went (to redraw it, or to reply in its thread)
+                posted.update(channel=response.get("channel") or channel, ts=response.get("ts"))
             return Delivery.SENT
         except (SlackApiError, aiohttp.ClientConnectorError) as exc:
             # Slack answered with an error, or no connection was made: nothing was posted (the sender judges the same way).
@@ -136,8 +139,12 @@ async def send_task_cards(client: AsyncWebClient, session: AsyncSession, *, row:
     for member in members:
         loc = i18n.get(member.locale)
         today = Actor(workspace=None, member=member, is_admin=False).today(now)  # type: ignore[arg-type]
-        text, blocks = build_task_card(row, loc, today, assigned_by=assigned_by)
-        outcome = await send_dm(client, session, member=member, key=task_card_key(row.task.id, member), job=TASK_CARD_JOB, text=text, blocks=blocks)
+        viewer = Actor(workspace=None, member=member, is_admin=False)  # type: ignore[arg-type]
+        text, blocks = build_task_card(row, loc, today, assigned_by=assigned_by, viewer=viewer)
+        posted: dict = {}
+        outcome = await send_dm(client, session, member=member, key=task_card_key(row.task.id, member), job=TASK_CARD_JOB, text=text, blocks=blocks, posted=posted)
+        if outcome == Delivery.SENT and posted.get("ts"):
+            await remember_card(session, task_id=row.task.id, member_id=member.id, channel=posted["channel"], ts=posted["ts"], replace=True)
         if outcome == Delivery.QUEUED:
             unreached.queued.append(member)
         elif outcome == Delivery.UNSURE:

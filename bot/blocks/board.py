@@ -9,6 +9,7 @@ from bot.blocks.kit import Budget, actions, button, context, fallback_text, head
 from bot.blocks.refs import Surface, TaskRef
 from bot.blocks.tasks import task_blocks
 from bot.i18n import Localizer
+from bot.services.actors import Actor
 from bot.services.board import BoardDue, BoardPage, BoardQuery, BoardStatus, RepCounts, TeamSummary
 from bot.text import SlackSafe, mention
 
@@ -37,7 +38,7 @@ def filter_line(query: BoardQuery, loc: Localizer) -> SlackSafe:
     return SlackSafe(" · ".join(parts))
 
 
-def build_board(page: BoardPage, loc: Localizer, today: date) -> tuple[str, list[dict]]:
+def build_board(page: BoardPage, loc: Localizer, today: date, *, viewer: Actor | None = None) -> tuple[str, list[dict]]:
     """One page of the team board: a line per rep with their counts, then their tasks with the usual buttons."""
     title = loc.tn("board.title", page.total)
     budget = Budget.message()
@@ -47,7 +48,8 @@ def build_board(page: BoardPage, loc: Localizer, today: date) -> tuple[str, list
     for group in page.groups:
         key = "board.rep_continued" if group.continued else "board.rep"
         head = section(loc.md(key, user=mention(group.member.slack_user_id), counts=counts_line(loc, group.counts), n=loc.number(group.counts.matching)))
-        tasks = [task_blocks(row, loc, today, TaskRef(row.task.id, Surface.BOARD, offset=page.offset, board=board)) for row in group.rows]
+        tasks = [task_blocks(row, loc, today, TaskRef(row.task.id, Surface.BOARD, offset=page.offset, board=board), viewer=viewer)
+                 for row in group.rows]
         groups.append([head, *tasks[0]])
         groups += tasks[1:]
     closing: list[dict] = []

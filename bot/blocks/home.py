@@ -6,9 +6,10 @@ from datetime import date
 
 from bot.blocks.board import team_section
 from bot.blocks.deals import deal_label
-from bot.blocks.kit import Budget, actions, context, divider, header, section
+from bot.blocks.kit import Budget, actions, button, context, divider, header, section
 from bot.blocks.own_tasks import new_task_button
 from bot.blocks.refs import Surface, TaskRef
+from bot.blocks import ids
 from bot.blocks.tasks import task_blocks
 from bot.i18n import Localizer
 from bot.services.actors import Actor
@@ -32,6 +33,7 @@ def build_home(overview: HomeOverview, actor: Actor, loc: Localizer, today: date
         return {"type": "home", "blocks": [header(loc.t("home.title")), section(loc.md("home.not_on_roster"))]}
     budget = Budget.view()
     hint = context(loc.md("home.updated_hint"))
+    settings = notices_blocks(actor, loc)
     my = overview.my_tasks
     overdue = sum(1 for r in my.rows if r.is_overdue(today))
     budget.add(header(loc.t("home.my_tasks")), context(loc.md("home.summary", open=loc.number(my.total), overdue=loc.number(overdue))))
@@ -43,20 +45,20 @@ def build_home(overview: HomeOverview, actor: Actor, loc: Localizer, today: date
     board_top, board_groups, board_counts = team_section(team, loc) if actor.is_manager and team is not None else ([], [], [])
     board_top = [divider(), *board_top] if board_top else []
     budget.add_while_fits(
-        [task_blocks(row, loc, today, TaskRef(row.task.id, Surface.HOME, TaskFilter.OPEN, 0)) for row in my.rows],
+        [task_blocks(row, loc, today, TaskRef(row.task.id, Surface.HOME, TaskFilter.OPEN, 0), viewer=actor) for row in my.rows],
         more=lambda n: context(loc.mdn("home.more_tasks", n)),
-        reserve=[*deals_top, *board_top, *team_top, hint],
+        reserve=[*deals_top, *board_top, *team_top, *settings, hint],
         hidden=my.total - len(my.rows),
     )
     if deals_top:
         budget.add(*deals_top)
         budget.add_while_fits([[deal_line(v, loc, today)] for v in deals.views], more=lambda n: context(loc.mdn("home.deals.more", n)),
-                              reserve=[*board_top, *team_top, hint], hidden=deals.total - len(deals.views))
+                              reserve=[*board_top, *team_top, *settings, hint], hidden=deals.total - len(deals.views))
     if board_top:
         # Counts per rep, most overdue first; past what fits (or 300 reps) the board has the rest.
         budget.add(*board_top)
         budget.add_while_fits(board_groups, counts=board_counts, more=lambda n: context(loc.mdn("board.home.more", n)),
-                              reserve=[*team_top, hint], hidden=team.reps - len(team.lines))
+                              reserve=[*team_top, *settings, hint], hidden=team.reps - len(team.lines))
     if actor.is_manager:
         budget.add(*team_top)
         if not overview.team_overdue:
@@ -65,7 +67,15 @@ def build_home(overview: HomeOverview, actor: Actor, loc: Localizer, today: date
         budget.add_while_fits(
             [[section(loc.render("home_rep_overdue.j2", rep=rep, today=today))] for rep in overview.team_overdue],
             more=lambda n: context(loc.mdn("home.more_reps", n)),
-            reserve=[hint],
+            reserve=[*settings, hint],
         )
-    budget.add(hint)
+    budget.add(*settings, hint)
     return {"type": "home", "blocks": budget.blocks}
+
+
+def notices_blocks(actor: Actor, loc: Localizer) -> list[dict]:
+    """The Home's settings: task notices (done, notes in the card's thread) on or off, with the button that flips them."""
+    on = actor.member.task_notices
+    line = section(loc.md("home.notices.on" if on else "home.notices.off"), block_id="home-notices")
+    flip = button(loc.t("home.notices.turn_off" if on else "home.notices.turn_on"), ids.HOME_NOTICES, "off" if on else "on")
+    return [divider(), line, actions([flip], block_id="home-notices-actions")]

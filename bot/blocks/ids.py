@@ -10,6 +10,12 @@ CMD_TASKS = "/tasks"  # the team board; its pages and task buttons reuse the tas
 TASK_START = "task_start"
 TASK_DONE = "task_done"
 TASK_NOTE = "task_note"
+TASK_EDIT = "task_edit"  # value: the task id as a string, so any list (the team board too) can offer Edit
+TASK_CANCEL = "task_cancel"
+TASK_REOPEN = "task_reopen"
+TASK_HISTORY = "task_history"
+TASK_CHANGES = (TASK_EDIT, TASK_CANCEL, TASK_REOPEN, TASK_HISTORY)
+TASK_REASSIGN = "task_reassign"  # the hand-over DM's user picker; its block_id names the task and the rep on leave
 TASKS_PREV = "tasks_page_prev"  # Previous and Next share a block, so their ids differ
 TASKS_NEXT = "tasks_page_next"
 TASKS_PAGE = (TASKS_PREV, TASKS_NEXT)
@@ -35,6 +41,13 @@ ASSIGN_CUSTOMER_SEARCH = "assign_customer_search"
 NOTE_VIEW = "task_note"
 NOTE_TEXT = "note"
 
+# Changing a task: the edit modal (the assign modal's blocks), the cancel reason, the history
+TASK_EDIT_VIEW = "task_edit"
+TASK_EDIT_DEAL = "deal"
+CANCEL_VIEW = "task_cancel"
+CANCEL_REASON = "reason"
+HISTORY_VIEW = "task_history"
+
 # App Home
 HOME_MY_TASKS = "home_my_tasks"
 HOME_NEW_TASK = "home_new_task"  # opens the New task modal: a task of the member's own
@@ -45,6 +58,7 @@ OWN_TITLE = "own_title"
 OWN_DUE = "own_due"
 OWN_PRIORITY = "own_priority"
 OWN_CUSTOMER = "own_customer"
+HOME_NOTICES = "home_task_notices"  # turns the member's task notices on or off
 
 # Satisfaction surveys: five score buttons (distinct ids: unique within their block) and a comment
 SURVEY_SCORES = tuple(f"survey_score_{n}" for n in range(1, 6))

@@ -33,7 +33,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.models import (
-    Activity, Customer, Deal, DealStageChange, DealStatus, Expense, LostReason, Member, SalesTeam, Stage, Survey, Target, Task, TaskAssignee,
+    OPEN_TASK_STATUSES, Activity, Customer, Deal, DealStageChange, DealStatus, Expense, LostReason, Member, SalesTeam, Stage, Survey, Target, Task,
+    TaskAssignee,
     TaskStatus, UTCDateTime,
 )
 from bot.periods import MONTH, QUARTER, WEEK, Period, period_containing
@@ -227,6 +228,7 @@ async def period_figures(
         .outerjoin(Member, Member.id == TaskAssignee.member_id)
         .where(
             Task.workspace_id == team.workspace_id, Task.team_id == team.id, Task.due_date >= period.start, Task.due_date < period.end,
+            Task.status != TaskStatus.CANCELLED,  # dropped work counts on neither side of the completion rate
         )
     )
     if rep_ids is not None:
@@ -495,12 +497,12 @@ async def task_workload(
     """Per assignee, (tasks of the team completed in the period, its open tasks past due on the local date `day`): one statement."""
     start, end = period.utc_range(safe_zone(team.timezone))
     done = and_(Task.status == TaskStatus.DONE, Task.completed_at >= _ts(start), Task.completed_at < _ts(end))
-    overdue = and_(Task.status != TaskStatus.DONE, Task.due_date < day)
+    overdue = and_(Task.status.in_(OPEN_TASK_STATUSES), Task.due_date < day)
     q = (
         select(TaskAssignee.member_id, func.sum(case((done, 1), else_=0)), func.sum(case((overdue, 1), else_=0)))
         .join(Task, Task.id == TaskAssignee.task_id)
         .where(Task.workspace_id == team.workspace_id, Task.team_id == team.id, _in(TaskAssignee.member_id, rep_ids),
-               or_(Task.status != TaskStatus.DONE, Task.completed_at >= _ts(start)))
+               or_(Task.status.in_(OPEN_TASK_STATUSES), Task.completed_at >= _ts(start)))
         .group_by(TaskAssignee.member_id)
     )
     return {member_id: (int(d or 0), int(o or 0)) for member_id, d, o in (await session.execute(q)).all()}

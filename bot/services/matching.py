@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.models import Customer, Deal, DealStatus, Level, Member, Segment, Task, TaskAssignee, TaskStatus
+from bot.models import OPEN_TASK_STATUSES, Customer, Deal, DealStatus, Level, Member, Segment, Task, TaskAssignee
 from bot.services.actors import Actor
 from bot.services.tasks import assignable_members, require_assigner
 
@@ -123,7 +123,7 @@ async def open_task_counts(session: AsyncSession, *, workspace_id: int, member_i
     q = (
         select(TaskAssignee.member_id, func.count())
         .join(Task, Task.id == TaskAssignee.task_id)
-        .where(Task.workspace_id == workspace_id, Task.status != TaskStatus.DONE, TaskAssignee.member_id.in_(member_ids))
+        .where(Task.workspace_id == workspace_id, Task.status.in_(OPEN_TASK_STATUSES), TaskAssignee.member_id.in_(member_ids))
         .group_by(TaskAssignee.member_id)
     )
     return {member_id: n for member_id, n in (await session.execute(q)).all()}

@@ -21,7 +21,7 @@ from sqlalchemy import case, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.models import (
-    Customer, Deal, DealStatus, Leave, Member, Priority, Role, SalesTeam, Stage, Task, TaskAssignee, TaskStatus,
+    OPEN_TASK_STATUSES, Customer, Deal, DealStatus, Leave, Member, Priority, Role, SalesTeam, Stage, Task, TaskAssignee, TaskStatus,
     UTCDateTime, Workspace, utcnow,
 )
 from bot.services.actors import Actor, safe_zone
@@ -244,14 +244,14 @@ async def load_priorities(session: AsyncSession, *, recipients: list[Recipient],
             )
             .join(Task, Task.id == TaskAssignee.task_id)
             .join(Member, Member.id == TaskAssignee.member_id)
-            .where(Task.workspace_id == Member.workspace_id, Task.status != TaskStatus.DONE, Member.tz.in_(sorted(zones)))
+            .where(Task.workspace_id == Member.workspace_id, Task.status.in_(OPEN_TASK_STATUSES), Member.tz.in_(sorted(zones)))
         ).subquery()
         # The counts in a plain GROUP BY: one window per statement keeps the database to a single sort.
         counts = scope(
             select(TaskAssignee.member_id, func.sum(case((Task.due_date < day, 1), else_=0)), func.sum(case((Task.due_date == day, 1), else_=0)), func.count())
             .join(Task, Task.id == TaskAssignee.task_id)
             .join(Member, Member.id == TaskAssignee.member_id)
-            .where(Task.workspace_id == Member.workspace_id, Task.status != TaskStatus.DONE, Member.tz.in_(sorted(zones)))
+            .where(Task.workspace_id == Member.workspace_id, Task.status.in_(OPEN_TASK_STATUSES), Member.tz.in_(sorted(zones)))
             .group_by(TaskAssignee.member_id)
         )
         for member_id, overdue, due_today, total in (await session.execute(counts)).all():
@@ -322,13 +322,13 @@ async def snooze_task(session: AsyncSession, *, actor: Actor, task_id: int, now:
     twice on the same day changes the task once.
     """
     task = await _load_visible(session, actor=actor, task_id=task_id)
-    if task.status == TaskStatus.DONE:
+    if task.status not in OPEN_TASK_STATUSES:
         raise TaskAlreadyDone()
     now = now or utcnow()
     tomorrow = actor.today(now) + timedelta(days=1)
     result = await session.execute(
         update(Task)
-        .where(Task.id == task_id, Task.workspace_id == actor.workspace.id, Task.status != TaskStatus.DONE,
+        .where(Task.id == task_id, Task.workspace_id == actor.workspace.id, Task.status.in_(OPEN_TASK_STATUSES),
                or_(Task.due_date.is_(None), Task.due_date != tomorrow))
         .values(due_date=tomorrow, updated_at=now)
         .execution_options(synchronize_session=False)

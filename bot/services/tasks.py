@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import get_or_create
 from bot.models import (
-    Customer, Member, Priority, Role, Segment, Stage, Task, TaskAssignee, TaskEvent, TaskEventKind,
+    OPEN_TASK_STATUSES, Customer, Member, Priority, Role, Segment, Stage, Task, TaskAssignee, TaskEvent, TaskEventKind,
     TaskStatus, utcnow,
 )
 from bot.services.actors import Actor
@@ -60,8 +60,8 @@ class TaskRow:
     assignees: list[str] = field(default_factory=list)
 
     def is_overdue(self, today: date) -> bool:
-        """Past its due date and not done."""
-        return self.task.status != TaskStatus.DONE and self.task.due_date is not None and self.task.due_date < today
+        """Past its due date and still to do."""
+        return self.task.status in OPEN_TASK_STATUSES and self.task.due_date is not None and self.task.due_date < today
 
 
 @dataclass
@@ -199,7 +199,7 @@ async def search_customers(session: AsyncSession, *, workspace_id: int, query: s
 
 
 def _overdue_first(today: date):
-    return case((and_(Task.status != TaskStatus.DONE, Task.due_date < today), 0), else_=1)
+    return case((and_(Task.status.in_(OPEN_TASK_STATUSES), Task.due_date < today), 0), else_=1)
 
 
 async def list_my_tasks(session: AsyncSession, *, actor: Actor, which: TaskFilter, today: date, offset: int = 0, limit: int = 10) -> TaskPage:
@@ -211,9 +211,9 @@ async def list_my_tasks(session: AsyncSession, *, actor: Actor, which: TaskFilte
         .where(Task.workspace_id == actor.workspace.id, TaskAssignee.member_id == actor.member.id)
     )
     if which == TaskFilter.OPEN:
-        base = base.where(Task.status != TaskStatus.DONE)
+        base = base.where(Task.status.in_(OPEN_TASK_STATUSES))
     elif which == TaskFilter.OVERDUE:
-        base = base.where(Task.status != TaskStatus.DONE, Task.due_date < today)
+        base = base.where(Task.status.in_(OPEN_TASK_STATUSES), Task.due_date < today)
     elif which == TaskFilter.DONE:
         base = base.where(Task.status == TaskStatus.DONE)
     total = (await session.execute(select(func.count()).select_from(base.subquery()))).scalar_one()
@@ -221,7 +221,7 @@ async def list_my_tasks(session: AsyncSession, *, actor: Actor, which: TaskFilte
     if which == TaskFilter.DONE:
         order = (Task.completed_at.desc(), Task.id.desc())
     else:
-        order = (_overdue_first(today), Task.status == TaskStatus.DONE, Task.priority, Task.due_date.is_(None), Task.due_date, Task.id)
+        order = (_overdue_first(today), Task.status.not_in(OPEN_TASK_STATUSES), Task.priority, Task.due_date.is_(None), Task.due_date, Task.id)
     tasks = list((await session.execute(base.order_by(*order).offset(offset).limit(limit))).scalars())
     return TaskPage(rows=await _rows(session, tasks), total=total, offset=offset, limit=limit)
 
@@ -362,7 +362,7 @@ async def home_overview(session: AsyncSession, *, actor: Actor, today: date, my_
             .join(Member, Member.id == TaskAssignee.member_id)
             .where(
                 Task.workspace_id == actor.workspace.id, Member.team_id == actor.member.team_id,
-                Task.status != TaskStatus.DONE, Task.due_date < today,
+                Task.status.in_(OPEN_TASK_STATUSES), Task.due_date < today,
             )
             .subquery()
         )

@@ -19,6 +19,9 @@ from handlers.actions.timezone_search import handle_timezone_search
 from handlers.actions.home_new_task import handle_home_new_task
 from handlers.actions.repeat_stop import handle_repeat_stop
 from handlers.actions.task_buttons import handle_task_done, handle_task_note, handle_task_start, handle_tasks_page
+from handlers.actions.task_change_buttons import (
+    handle_home_notices, handle_task_cancel, handle_task_edit, handle_task_history, handle_task_reassign, handle_task_reopen,
+)
 
 
 def register(app: AsyncApp) -> None:
@@ -28,6 +31,12 @@ def register(app: AsyncApp) -> None:
     app.action(ids.TASK_NOTE)(handle_task_note)
     app.action(ids.REPEAT_STOP)(handle_repeat_stop)
     app.action(ids.HOME_NEW_TASK)(handle_home_new_task)
+    app.action(ids.TASK_EDIT)(handle_task_edit)
+    app.action(ids.TASK_CANCEL)(handle_task_cancel)
+    app.action(ids.TASK_REOPEN)(handle_task_reopen)
+    app.action(ids.TASK_HISTORY)(handle_task_history)
+    app.action(ids.TASK_REASSIGN)(handle_task_reassign)
+    app.action(ids.HOME_NOTICES)(handle_home_notices)
     for action_id in ids.TASKS_PAGE:
         app.action(action_id)(handle_tasks_page)
     app.options(ids.ASSIGN_CUSTOMER_SEARCH)(handle_customer_search)

@@ -6,6 +6,7 @@ from bot.unit import turn
 from bot.blocks.priorities import build_priorities
 from bot.blocks.refs import decode_id
 from bot.blocks.tasks import PAGE_SIZE, build_task_list
+from bot.notices import after_done
 from bot.services import priorities, tasks
 from bot.services.errors import NotFound
 from bot.services.tasks import TaskFilter
@@ -31,9 +32,11 @@ async def handle_daily_done(ack, body, action, client, respond, context):
     """Complete a task from the morning DM (once, however often clicked) and redraw the DM."""
     await ack()
     async with turn(context["deps"], client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=ephemeral(respond)) as t:
-        await tasks.complete_task(t.session, actor=t.actor, task_id=_task_id(action))
+        row, changed = await tasks.complete_task(t.session, actor=t.actor, task_id=_task_id(action))
         await t.session.commit()
         await _redraw(t, respond)
+        if changed:
+            await after_done(client, t.session, row=row, actor=t.actor, i18n=context["deps"].i18n)
 
 
 async def handle_daily_snooze(ack, body, action, client, respond, context):
@@ -50,5 +53,5 @@ async def handle_daily_see_all(ack, body, client, respond, context):
     await ack()
     async with turn(context["deps"], client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=ephemeral(respond)) as t:
         page = await tasks.list_my_tasks(t.session, actor=t.actor, which=TaskFilter.OPEN, today=t.today, limit=PAGE_SIZE)
-        text, blocks = build_task_list(page, TaskFilter.OPEN, t.loc, t.today)
+        text, blocks = build_task_list(page, TaskFilter.OPEN, t.loc, t.today, viewer=t.actor)
         await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)

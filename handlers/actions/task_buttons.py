@@ -7,6 +7,7 @@ from bot.blocks.modals import build_note_modal
 from bot.blocks.refs import Surface, TaskRef
 from bot.services import tasks
 from bot.services.errors import NotFound
+from bot.notices import after_done
 from bot.surfaces import publish_homes, redraw
 from handlers.replies import reply_to_click, open_modal
 
@@ -18,7 +19,7 @@ def _ref(action) -> TaskRef:
         raise NotFound("error.task_not_found") from None
 
 
-async def _change(ack, body, action, client, respond, context, change):
+async def _change(ack, body, action, client, respond, context, change, *, done: bool = False):
     await ack()
     deps = context["deps"]
     async with turn(deps, client, team_id=body["team"]["id"], user_id=body["user"]["id"], reply=reply_to_click(body, client, respond)) as t:
@@ -26,6 +27,8 @@ async def _change(ack, body, action, client, respond, context, change):
         row, changed = await change(t.session, actor=t.actor, task_id=ref.task_id)
         await t.session.commit()
         await redraw(respond, client, t.session, actor=t.actor, ref=ref, i18n=deps.i18n, now=t.now)
+        if changed and done:
+            await after_done(client, t.session, row=row, actor=t.actor, i18n=deps.i18n)
         if changed:
             members = await tasks.members_by_slack_ids(t.session, workspace_id=t.actor.workspace.id, user_ids=row.assignees)
             others = [m for m in members if m.id != t.actor.member.id]
@@ -41,7 +44,7 @@ async def handle_task_start(ack, body, action, client, respond, context):
 
 async def handle_task_done(ack, body, action, client, respond, context):
     """Complete a task (once, however often clicked) and redraw where it was clicked."""
-    await _change(ack, body, action, client, respond, context, tasks.complete_task)
+    await _change(ack, body, action, client, respond, context, tasks.complete_task, done=True)
 
 
 async def handle_task_note(ack, body, action, client, respond, context):

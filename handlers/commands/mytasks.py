@@ -38,5 +38,5 @@ async def handle_mytasks(ack, command, client, respond, context):
             return
         which = parse_mytasks(typed)
         page = await list_my_tasks(t.session, actor=t.actor, which=which, today=t.today, offset=0, limit=PAGE_SIZE)
-        text, blocks = build_task_list(page, which, t.loc, t.today)
+        text, blocks = build_task_list(page, which, t.loc, t.today, viewer=t.actor)
         await respond(text=text, blocks=blocks, response_type="ephemeral")

@@ -4,7 +4,8 @@ from bot.unit import turn
 from bot.blocks.roster import build_help, build_roster
 from bot.blocks.tasks import build_notice
 from bot.parsing import parse_salesbot, unescape
-from bot.services import leave, roster
+from bot.notices import send_handover
+from bot.services import leave, roster, task_changes
 from bot.services.actors import refresh_profile
 from bot.slackapi import profile_fetcher
 from bot.text import mention
@@ -55,3 +56,8 @@ async def handle_salesbot(ack, command, client, respond, context):
             text, blocks = build_notice(t.loc.md("roster.removed", user=mention(member.slack_user_id)))
         await t.session.commit()  # what the reply says is stored before anyone reads it
         await respond(text=text, blocks=blocks, response_type="ephemeral")
+        if cmd.action == "leave" and result.created:
+            # The rep's work due while away goes to their manager, to be handed over.
+            handover = await task_changes.handover(t.session, workspace_id=t.actor.workspace.id, member=result.member, start=result.start, end=result.end)
+            if handover is not None:
+                await send_handover(client, t.session, handover=handover, i18n=deps.i18n, now=t.now)

@@ -12,5 +12,5 @@ async def handle_tasks(ack, command, client, respond, context):
     async with turn(context["deps"], client, team_id=command["team_id"], user_id=command["user_id"], reply=ephemeral(respond)) as t:
         query = parse_board(command.get("text", ""))
         page = await team_board(t.session, actor=t.actor, query=query, today=t.today)
-        text, blocks = build_board(page, t.loc, t.today)
+        text, blocks = build_board(page, t.loc, t.today, viewer=t.actor)
         await respond(text=text, blocks=blocks, response_type="ephemeral")

@@ -83,7 +83,7 @@ async def handle_assign_submission(ack, body, view, client, context):
             return
         members = await tasks.members_by_slack_ids(t.session, workspace_id=t.actor.workspace.id, user_ids=row.assignees)
         unreached = await send_task_cards(client, t.session, row=row, members=members, assigned_by=t.actor.member.slack_user_id, i18n=deps.i18n, now=t.now)
-        text, blocks = build_assigned_confirmation(row, t.loc, t.today, queued=unreached.queued, unsure=unreached.unsure)
+        text, blocks = build_assigned_confirmation(row, t.loc, t.today, queued=unreached.queued, unsure=unreached.unsure, viewer=t.actor)
         await confirm.message(text, blocks, dm=blocks[0]["text"]["text"])
         await publish_homes(client, t.session, members=members, actor=t.actor, admins=deps.settings.admins, i18n=deps.i18n, now=t.now)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.blocks import ids
 from bot.blocks.refs import TaskRef
+from bot.notices import after_note
 from bot.services import tasks
 from bot.services.errors import NotFound
 from handlers.views.form import Form, save_form
@@ -32,5 +33,6 @@ async def handle_note_submission(ack, body, view, client, context):
 
     async def after(t, row, confirm):
         await confirm.notice(t.loc.md("note.saved", title=row.task.title))
+        await after_note(client, t.session, row=row, actor=t.actor, note=text_value(view, ids.NOTE_TEXT).strip(), i18n=context["deps"].i18n)
 
     await save_form(ack, body, view, client, context, form=FORM, save=save, after=after)

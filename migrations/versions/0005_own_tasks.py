@@ -1,7 +1,7 @@
 """reps' own tasks, repeat rules, reminder and escalation settings
 
 Revision ID: 0005_own_tasks
-Revises: 0003
+Revises: 0004_task_edit
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import bot.models
 
 
 revision = '0005_own_tasks'
-down_revision = '0003'
+down_revision = '0004_task_edit'
 branch_labels = None
 depends_on = None
 

@@ -101,7 +101,7 @@ async def test_a_valid_submission_saves_one_shared_task_and_tells_everyone(drive
         assert "*Prepare the Q2 proposal*" in text and ":office: Acme Trading" in text and "Proposal" in text
         assert f"Shared with <@{REP1}>, <@{REP2}>" in text
         assert ">Bring the new price list." in text
-        assert action_ids(card["blocks"]) == [ids.TASK_START, ids.TASK_DONE, ids.TASK_NOTE]
+        assert action_ids(card["blocks"]) == [ids.TASK_START, ids.TASK_DONE, ids.TASK_NOTE, ids.TASK_HISTORY]
         assert card["text"] == "Task: Prepare the Q2 proposal"
     assert len(slack.calls_to("chat.postMessage")) == 2
 

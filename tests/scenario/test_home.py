@@ -39,7 +39,7 @@ async def test_home_shows_open_tasks_and_its_buttons_work(driver, slack, db, clo
     assert (await task_by_title(db, "Visit Beta")).status == TaskStatus.IN_PROGRESS
     assert "in progress" in shown_text(slack.home(REP1)["view"]["blocks"])
 
-    # Done from the Home republishes it without the task; nobody gets a message about it.
+    # Done from the Home republishes it without the task; only its creator (the manager) gets a line about it.
     messages = len(slack.messages)
     count = publishes(slack, REP1)
     home = slack.home(REP1)
@@ -47,7 +47,8 @@ async def test_home_shows_open_tasks_and_its_buttons_work(driver, slack, db, clo
     assert publishes(slack, REP1) == count + 1
     assert task_ids(slack.home(REP1)["view"]["blocks"]) == [visit.id, pitch.id]
     assert (await task_by_title(db, "Quote for Acme")).status == TaskStatus.DONE
-    assert len(slack.messages) == messages
+    assert len(slack.messages) == messages + 1
+    assert slack.messages[-1]["channel"] == slack.dm_channel(MANAGER) and "finished *Quote for Acme*" in slack.messages[-1]["text"]
 
     # Done on a shared task from one assignee's Home refreshes the other assignee's Home too.
     other = publishes(slack, REP2)

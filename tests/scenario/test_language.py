@@ -25,8 +25,8 @@ async def test_a_chinese_locale_rep_reads_chinese_and_others_english(driver, sla
     # The DM card.
     [zh_card] = dm_cards(slack, REP_ZH)
     [en_card] = dm_cards(slack, REP1)
-    assert buttons(zh_card["blocks"]) == ["开始", "完成", "添加备注"]
-    assert buttons(en_card["blocks"]) == ["Start", "Done", "Add note"]
+    assert buttons(zh_card["blocks"]) == ["开始", "完成", "添加备注", "历史"]
+    assert buttons(en_card["blocks"]) == ["Start", "Done", "Add note", "History"]
     zh_text, en_text = shown_text(zh_card["blocks"]), shown_text(en_card["blocks"])
     assert "给你分配了一个任务" in zh_text and "assigned you a task" not in zh_text
     assert "assigned you a task" in en_text and "Proposal" in en_text and "due tomorrow" in en_text

@@ -55,7 +55,7 @@ async def test_mytasks_lists_overdue_first_then_priority_and_due_date(driver, sl
     assert await titles(db, everything["blocks"]) == ["C medium soon", "D low soon", "B high later", "E high undated", "A low later", "G already done"]
     done = await mytasks(driver, REP1, "done")
     assert task_ids(done["blocks"]) == [g.id]
-    assert action_ids(done["blocks"]) == [ids.TASK_NOTE]  # nothing left to start or finish
+    assert action_ids(done["blocks"]) == [ids.TASK_NOTE, ids.TASK_HISTORY]  # nothing left to start or finish
 
 
 async def test_start_then_done_update_the_list_in_place_and_done_twice_counts_once(driver, slack, db, clock):
@@ -73,7 +73,7 @@ async def test_start_then_done_update_the_list_in_place_and_done_twice_counts_on
     redraw = [c for c in slack.calls if c.method == "response_url"][-1]
     assert redraw.args["replace_original"] is True
     block = next(b for b in listing["blocks"] if b.get("block_id") == f"task-{task.id}")
-    assert [e["action_id"] for e in block["elements"]] == [ids.TASK_DONE, ids.TASK_NOTE]
+    assert [e["action_id"] for e in block["elements"]] == [ids.TASK_DONE, ids.TASK_NOTE, ids.TASK_HISTORY]
     assert "in progress" in shown_text(listing["blocks"])
     assert (await task_by_title(db, "Send the contract")).status == TaskStatus.IN_PROGRESS
 
