@@ -9,6 +9,7 @@ from bot.services.actors import refresh_profile
 from bot.slackapi import profile_fetcher
 from bot.text import mention
 from handlers.commands.config import open_config, show_config
+from handlers.commands.salesbot_api import run_api_command
 from handlers.commands.salesbot_export import send_export
 from handlers.replies import ephemeral
 
@@ -18,6 +19,10 @@ async def handle_salesbot(ack, command, client, respond, context):
     await ack()
     deps = context["deps"]
     async with turn(deps, client, team_id=command["team_id"], user_id=command["user_id"], reply=ephemeral(respond)) as t:
+        words = command.get("text", "").split()
+        if words[:1] == ["api"]:
+            await run_api_command(t, respond, words[1:])
+            return
         cmd = parse_salesbot(command.get("text", ""))
         if cmd.action == "config":
             await open_config(t, client, command, cmd.team)
