@@ -32,6 +32,8 @@ PREFIX = "/api/v1"
 MAX_BODY = 5 * 1024 * 1024
 PROBLEM_JSON = "application/problem+json"
 DEFAULT_RATE_PER_MINUTE = 600
+# A write that meets a concurrent one on the same rows (a unique key, a deadlock) is tried again from the start.
+WRITE_ATTEMPTS = 3
 
 
 @dataclass
@@ -210,6 +212,16 @@ def api_routes(db: Database, config: ApiConfig | None = None) -> list[web.RouteD
         if key is not None and not (0 < len(key) <= 255):
             raise Problem(400, "Bad Request", "Idempotency-Key must be 1 to 255 characters", errors=[_param("Idempotency-Key", "bad length", where="header")])
         fingerprint = hashlib.sha256(f"{request.method} {request.path}\n".encode() + raw).hexdigest()
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                return await _write_once(caller, kind, rows, answer, key=key, fingerprint=fingerprint, pointer=pointer)
+            except DBAPIError:  # IntegrityError too: a concurrent request made the same row first, or a deadlock
+                if attempt == WRITE_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _write_once(caller: Caller, kind: str, rows, answer, *, key: str | None, fingerprint: str, pointer) -> web.Response:
+        """One attempt in one transaction; a database conflict rolls all of it back (the key's claim too)."""
         now = config.clock()
         async with db.sessionmaker() as session:
             if key is not None:

@@ -206,23 +206,23 @@ def openapi() -> dict[str, Any]:
                 {"name": "updated_since", "in": "query", "schema": {"type": "string", "format": "date-time"}, "description": "only rows changed at or after this time"},
                 {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 100}},
             ],
-            "responses": {"200": _json(f"{title}Page", "a page"), **_errors(400, 401, 429)},
+            "responses": {"200": _json(f"{title}Page", "a page"), **_errors(400, 401, 429, 503)},
         }}
         paths[f"/api/v1/{kind}/{{id}}"] = {"get": {
             "operationId": f"get_{kind}", "summary": f"One of {kind} by id", "tags": [kind], "parameters": [id_param],
-            "responses": {"200": _json(title, "the row"), **_errors(401, 404, 429)},
+            "responses": {"200": _json(title, "the row"), **_errors(401, 404, 429, 503)},
         }}
         if kind in EXTERNAL_KEY:
             item: dict[str, Any] = {"get": {
                 "operationId": f"get_{kind}_by_external_id", "summary": f"One of {kind} by {EXTERNAL_KEY[kind]}", "tags": [kind],
-                "parameters": [ext_param], "responses": {"200": _json(title, "the row"), **_errors(401, 404, 429)},
+                "parameters": [ext_param], "responses": {"200": _json(title, "the row"), **_errors(401, 404, 429, 503)},
             }}
             if kind in WRITABLE:
                 item["put"] = {
                     "operationId": f"upsert_{kind}", "summary": f"Create or update one of {kind} by external id (write tokens)", "tags": [kind],
                     "parameters": [ext_param, key_header],
                     "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(f"{title}Upsert")}}},
-                    "responses": {"200": _json(f"{title}Upserted", "the row as stored"), **_errors(400, 401, 403, 413, 422, 429)},
+                    "responses": {"200": _json(f"{title}Upserted", "the row as stored"), **_errors(400, 401, 403, 409, 413, 422, 429, 503)},
                 }
             paths[f"/api/v1/{kind}/external/{{external_id}}"] = item
         if kind in WRITABLE:
@@ -230,7 +230,7 @@ def openapi() -> dict[str, Any]:
                 "operationId": f"batch_{kind}", "summary": f"Create or update up to {MAX_BATCH} {kind}, all or nothing (write tokens)", "tags": [kind],
                 "parameters": [key_header],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref(f"{title}Batch")}}},
-                "responses": {"200": _json("BatchDone", "every row applied"), **_errors(400, 401, 403, 413, 422, 429)},
+                "responses": {"200": _json("BatchDone", "every row applied"), **_errors(400, 401, 403, 409, 413, 422, 429, 503)},
             }}
     return {
         "openapi": "3.1.0",
