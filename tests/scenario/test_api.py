@@ -234,3 +234,46 @@ async def test_no_token_in_logs(writer, caplog):
     await writer.get("/api/v1/customers")
     await writer.batch("customers", [{"external_id": "C-x", "name": "X"}])
     assert all(writer.token not in r.getMessage() for r in caplog.records)
+
+
+async def test_every_kind_reads_by_list_and_id_and_fits_the_document(writer, db):
+    """Members, activities, expenses and survey answers (read only) and the writable kinds, listed and fetched."""
+    from datetime import date, datetime, timezone
+
+    from bot.models import Activity, ActivityKind, Expense, Member, SurveyStatus
+
+    status, body, _ = await writer.batch("deals", deals(2))
+    assert status == 200
+    status, body, _ = await writer.batch("targets", [{"external_id": "T-2026", "team": "East", "period": "2026", "amount": "50000000"}])
+    assert (status, body["created"]) == (200, 1), body
+    status, body, _ = await writer.batch("tasks", [{"external_id": "K-1", "title": "Call back", "assignees": [REP1, REP2], "deal": "D-1", "priority": "high", "difficulty": 2}])
+    assert (status, body["created"]) == (200, 1), body
+    at = datetime(2026, 3, 9, 8, 0, tzinfo=timezone.utc)
+    async with db.sessionmaker() as s:
+        rep = (await s.execute(select(Member).where(Member.slack_user_id == REP1))).scalar_one()
+        deal = (await s.execute(select(Deal).where(Deal.external_id == "D-1"))).scalar_one()
+        s.add(Activity(workspace_id=deal.workspace_id, member_id=rep.id, customer_id=deal.customer_id, deal_id=deal.id, kind=ActivityKind.CALL, note="<!channel> hi", occurred_at=at))
+        s.add(Expense(workspace_id=deal.workspace_id, member_id=rep.id, deal_id=deal.id, amount=12345, category="travel", spent_on=date(2026, 3, 9)))
+        s.add(Survey(workspace_id=deal.workspace_id, customer_id=deal.customer_id, rep_id=rep.id, source="deal", source_id=deal.id,
+                     status=SurveyStatus.ANSWERED, score=5, comment="great", answered_at=at))
+        s.add(Survey(workspace_id=deal.workspace_id, customer_id=deal.customer_id, rep_id=rep.id, source="task", source_id=99, status=SurveyStatus.SENT))
+        await s.commit()
+    found = {}
+    for kind in ("members", "customers", "deals", "tasks", "targets", "activities", "expenses", "survey_answers"):
+        rows, _ = await writer.pull(kind)
+        assert rows, kind
+        found[kind] = rows
+        status, one, _ = await writer.get(f"/api/v1/{kind}/{rows[0]['id']}")
+        assert (status, one) == (200, rows[0])
+    assert {m["slack_user_id"] for m in found["members"]} >= {REP1, REP2}
+    assert (await writer.get(f"/api/v1/members/external/{REP1}"))[1]["team"] == "East"
+    assert found["tasks"][0]["assignees"] == sorted([REP1, REP2]) and found["tasks"][0]["deal"] == "D-1"
+    assert found["activities"][0]["note"] == "<!channel> hi" and found["activities"][0]["deal"] == "D-1"  # JSON, not mrkdwn: as typed
+    assert found["expenses"][0]["amount"] == "123.45"
+    assert [(a["score"], a["satisfied"], a["deal"]) for a in found["survey_answers"]] == [(5, True, "D-1")]  # only answered surveys
+    assert found["targets"][0]["amount"] == "50000000.00"
+
+    # What a GET returns, a PUT takes back unchanged.
+    row = {k: v for k, v in found["deals"][0].items() if k not in ("id", "updated_at")}
+    status, body, _ = await writer.call("PUT", f"/api/v1/deals/external/{row['external_id']}", json=row)
+    assert (status, body["unchanged"]) == (200, 1), body
