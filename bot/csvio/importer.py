@@ -20,7 +20,7 @@ from bot.csvio.cells import CellError, parse_user, shown
 from bot.csvio.columns import COLUMNS, KINDS, PRIORITY_WORDS, ROW_PREFIX
 from bot.csvio.reader import ImportFailed, Row, RowError, read_records, read_rows
 from bot.db import upsert
-from bot.services.deals import record_stage_change
+from bot.services.deals import StageMove, record_stage_changes
 from bot.models import (
     Customer, Deal, DealStatus, Level, Member, Role, SalesTeam, Segment, Stage, Target, Task,
     TaskAssignee, TaskStatus, Workspace,
@@ -345,13 +345,12 @@ class _Import:
                 moved.append((deal, *(before or (None, None))))
         await self.session.flush()  # one batch of inserts gives the new deals their ids
         result.moved = moved
-        for deal, from_stage, _status in moved:
-            # The pipeline reads stage history: a new deal, or a stage or status the file changed, is recorded.
-            changed_at = {DealStatus.WON: deal.won_at, DealStatus.LOST: deal.lost_at}.get(deal.status) or deal.stage_entered_at
-            await record_stage_change(
-                self.session, workspace_id=self.ws.id, deal_id=deal.id, team_id=deal.team_id, from_stage=from_stage,
-                to_stage=deal.stage, status=deal.status, actor_id=None, at=changed_at,
-            )
+        # The pipeline reads stage history: a new deal, or a stage or status the file changed, is recorded.
+        await record_stage_changes(self.session, workspace_id=self.ws.id, actor_id=None, moves=[
+            StageMove(deal.id, deal.team_id, from_stage, deal.stage, deal.status,
+                      {DealStatus.WON: deal.won_at, DealStatus.LOST: deal.lost_at}.get(deal.status) or deal.stage_entered_at)
+            for deal, from_stage, _status in moved
+        ])
         return result
 
     # -- targets ---------------------------------------------------------------------

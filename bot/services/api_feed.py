@@ -108,7 +108,8 @@ def _visible(session: AsyncSession, model):
 
 def _base(kind: str, workspace_id: int):
     model = MODELS[kind]
-    q = select(model).where(model.workspace_id == workspace_id)
+    # Plain rows, not ORM objects: building a model instance costs more than serializing it.
+    q = select(model.__table__).where(model.workspace_id == workspace_id)
     if kind == "survey_answers":
         q = q.where(Survey.status == SurveyStatus.ANSWERED)
     return q
@@ -129,7 +130,7 @@ async def list_page(
         q = q.where(tuple_(model.change_seq, model.id) > tuple_(*after))
     if updated_since is not None:
         q = q.where(model.updated_at >= updated_since)
-    rows = list((await session.execute(q.order_by(model.change_seq, model.id).limit(limit + 1))).scalars())
+    rows = list((await session.execute(q.order_by(model.change_seq, model.id).limit(limit + 1))).all())
     has_more = len(rows) > limit
     rows = rows[:limit]
     if rows:
@@ -150,7 +151,7 @@ async def get_row(session: AsyncSession, *, workspace_id: int, kind: str, row_id
         if column is None:
             return None
         q = q.where(getattr(model, column) == key)
-    row = (await session.execute(q)).scalar_one_or_none()
+    row = (await session.execute(q)).first()
     if row is None:
         return None
     return (await serialize(session, kind=kind, rows=[row]))[0]
@@ -163,7 +164,7 @@ async def rows_by_key(session: AsyncSession, *, workspace_id: int, kind: str, ke
     keys = list(dict.fromkeys(keys))
     for i in range(0, len(keys), 500):
         q = _base(kind, workspace_id).where(model.external_id.in_(keys[i:i + 500]))
-        found += list((await session.execute(q)).scalars())
+        found += list((await session.execute(q)).all())
     return {r["external_id"]: r for r in await serialize(session, kind=kind, rows=found)}
 
 

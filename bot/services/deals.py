@@ -261,6 +261,43 @@ async def record_stage_change(
     return change
 
 
+@dataclass(frozen=True)
+class StageMove:
+    """One deal's change for record_stage_changes."""
+
+    deal_id: int
+    team_id: int | None
+    from_stage: Stage | None
+    to_stage: Stage
+    status: DealStatus
+    at: datetime
+
+
+async def record_stage_changes(session: AsyncSession, *, workspace_id: int, moves: list[StageMove], actor_id: int | None) -> list[DealStageChange]:
+    """record_stage_change for many deals (an import, an API batch): one read of their open changes, one flush."""
+    latest: dict[int, DealStageChange] = {}
+    ids = sorted({m.deal_id for m in moves})
+    for i in range(0, len(ids), 500):
+        q = (select(DealStageChange)
+             .where(DealStageChange.workspace_id == workspace_id, DealStageChange.deal_id.in_(ids[i:i + 500]), DealStageChange.left_at.is_(None))
+             .order_by(DealStageChange.changed_at, DealStageChange.id))
+        latest.update({c.deal_id: c for c in (await session.execute(q)).scalars()})  # the last one per deal wins
+    changes = []
+    for m in moves:
+        previous = latest.get(m.deal_id)
+        if previous is not None:
+            previous.left_at = m.at
+            previous.advanced = moved_forward(previous.to_stage, m.to_stage, m.status) if previous.status == DealStatus.OPEN else None
+            session.add(previous)
+        change = DealStageChange(workspace_id=workspace_id, deal_id=m.deal_id, team_id=m.team_id, from_stage=m.from_stage, to_stage=m.to_stage,
+                                 status=m.status, actor_id=actor_id, changed_at=m.at)
+        latest[m.deal_id] = change
+        changes.append(change)
+    session.add_all(changes)
+    await session.flush()
+    return changes
+
+
 async def _move(session: AsyncSession, *, actor: Actor, deal: Deal, expected: Stage, to: Stage, now: datetime, i18n: I18n) -> tuple[bool, list[Task]]:
     """Move a deal from `expected` to `to` once: a second click finds the stage already changed."""
     result = await session.execute(
