@@ -235,7 +235,8 @@ def api_routes(db: Database, config: ApiConfig | None = None) -> list[web.RouteD
                     await session.rollback()
                     return web.Response(text=stored.body, status=stored.status, content_type="application/json", headers={"Idempotent-Replayed": "true"})
             try:
-                result = await api_write.upsert_rows(session, workspace=caller.workspace, kind=kind, rows=rows, now=now, loc=config.loc(), i18n=config.i18n)
+                loc = config.loc()  # loads the catalogs the playbooks read too
+                result = await api_write.upsert_rows(session, workspace=caller.workspace, kind=kind, rows=rows, now=now, loc=loc, i18n=config.i18n)
             except api_write.BatchRejected as exc:
                 await session.rollback()
                 errors = [{"row": p.row, "field": p.field, "pointer": pointer(p.row, p.field), "message": p.message} for p in exc.result.errors]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -69,6 +70,19 @@ class ApiClient:
 
     async def batch(self, kind: str, rows: list[dict[str, Any]], *, key: str | None = None):
         return await self.call("POST", f"/api/v1/{kind}/batch", json={"rows": rows}, headers={"Idempotency-Key": key} if key else None)
+
+    async def pull_until(self, kind: str, done, cursor: str | None = None, *, limit: int = 100, timeout: float = 30.0) -> tuple[list[dict[str, Any]], str]:
+        """Pull from `cursor` until `done(rows)` holds: on PostgreSQL a transaction running anywhere on the server
+        (another test's, say) holds the feed back until it ends."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        rows: list[dict[str, Any]] = []
+        while True:
+            more, cursor = await self.pull(kind, cursor, limit=limit)
+            rows += more
+            if done(rows) or loop.time() > deadline:
+                return rows, cursor
+            await asyncio.sleep(0.05)
 
     async def pull(self, kind: str, cursor: str | None = None, *, limit: int = 100) -> tuple[list[dict[str, Any]], str]:
         """Every page ready now after `cursor`; the rows and the cursor to poll with next."""

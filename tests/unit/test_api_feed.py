@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import update
 
@@ -9,6 +11,19 @@ from bot.models import Customer
 from bot.services import api_feed
 from tests.conftest import PG_URL
 from tests.unit import factories as f
+
+
+async def _pull_until(db, workspace_id: int, cursor: str | None, want: int, limit: int = 100) -> tuple[list[str], str]:
+    """Pull until `want` rows came: on PostgreSQL any transaction running on the server (another test's) holds the feed back meanwhile."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 30
+    names: list[str] = []
+    while True:
+        more, cursor = await _pull(db, workspace_id, cursor, limit)
+        names += more
+        if len(names) >= want or loop.time() > deadline:
+            return names, cursor
+        await asyncio.sleep(0.05)
 
 
 async def _pull(db, workspace_id: int, cursor: str | None, limit: int = 100) -> tuple[list[str], str]:
@@ -26,13 +41,13 @@ async def test_every_insert_and_update_gets_a_later_number_and_comes_back(db, se
     ws, other = await f.workspace(session, "T1"), await f.workspace(session, "T2")
     session.add_all([Customer(workspace_id=ws.id, name=n) for n in ("a", "b", "c")] + [Customer(workspace_id=other.id, name="theirs")])
     await session.commit()
-    names, cursor = await _pull(db, ws.id, None, limit=2)
+    names, cursor = await _pull_until(db, ws.id, None, 3, limit=2)
     assert names == ["a", "b", "c"]  # the other workspace's row never shows
     assert (await _pull(db, ws.id, cursor))[0] == []
     # A Core UPDATE (no ORM, no updated_at of ours) still moves the row to the end of the feed.
     await session.execute(update(Customer).where(Customer.name == "a").values(region="East"))
     await session.commit()
-    names, cursor = await _pull(db, ws.id, cursor)
+    names, cursor = await _pull_until(db, ws.id, cursor, 1)
     assert names == ["a"]
     assert (await _pull(db, ws.id, cursor))[0] == []
 
@@ -57,5 +72,5 @@ async def test_a_transaction_committing_late_is_not_skipped(db, session):
         names, cursor = await _pull(db, ws.id, None)
         assert names == []  # "late" waits behind the transaction still running, instead of moving the cursor past it
         await early.commit()
-    names, cursor = await _pull(db, ws.id, cursor)
+    names, cursor = await _pull_until(db, ws.id, cursor, 2)
     assert names == ["early", "late"]
