@@ -70,9 +70,10 @@ def upgrade() -> None:
         op.execute('CREATE TABLE change_counter (id INTEGER PRIMARY KEY, value INTEGER NOT NULL)')
         op.execute('INSERT INTO change_counter (id, value) VALUES (1, 0)')
         for table in SYNCED:
-            for event in ('INSERT', 'UPDATE'):
+            # The WHEN keeps the trigger's own numbering (which changes change_seq) from counting as a second write.
+            for event, when in (('INSERT', ''), ('UPDATE', ' WHEN NEW.change_seq IS OLD.change_seq')):
                 op.execute(
-                    f'CREATE TRIGGER {table}_change_{event.lower()} AFTER {event} ON {table} BEGIN '
+                    f'CREATE TRIGGER {table}_change_{event.lower()} AFTER {event} ON {table}{when} BEGIN '
                     'UPDATE change_counter SET value = value + 1 WHERE id = 1; '
                     f'UPDATE {table} SET change_seq = (SELECT value FROM change_counter WHERE id = 1) WHERE id = NEW.id; END'
                 )
@@ -85,7 +86,8 @@ def upgrade() -> None:
         for table in SYNCED:
             op.execute(f'CREATE TRIGGER {table}_change BEFORE INSERT OR UPDATE ON {table} FOR EACH ROW EXECUTE FUNCTION salesbot_change_seq()')
     for table in SYNCED:
-        op.execute(f'UPDATE {table} SET change_seq = NULL')  # the triggers number the rows already there
+        # The triggers number the rows already there (on SQLite an update leaving change_seq alone fires them).
+        op.execute(f'UPDATE {table} SET {"id = id" if sqlite else "change_seq = NULL"}')
 
 
 def downgrade() -> None:
