@@ -277,3 +277,12 @@ async def test_every_kind_reads_by_list_and_id_and_fits_the_document(writer, db)
     row = {k: v for k, v in found["deals"][0].items() if k not in ("id", "updated_at")}
     status, body, _ = await writer.call("PUT", f"/api/v1/deals/external/{row['external_id']}", json=row)
     assert (status, body["unchanged"]) == (200, 1), body
+
+
+async def test_the_same_key_sent_twice_at_once_writes_once(writer, db):
+    """A client that retries before the first answer came: the second waits for the first and gets its answer."""
+    first, second = await asyncio.gather(writer.batch("deals", deals(200), key="dup"), writer.batch("deals", deals(200), key="dup"))
+    assert first[0] == second[0] == 200 and first[1] == second[1]
+    assert first[1]["created"] == 200
+    assert {first[2].get("Idempotent-Replayed"), second[2].get("Idempotent-Replayed")} == {None, "true"}
+    assert await count(db, Deal) == 200 and await count(db, DealStageChange) == 200
