@@ -4,8 +4,8 @@ A page is ordered by (change_seq, id), the database-assigned change sequence (se
 bot.models.change_seq_field), and the cursor is the last (change_seq, id) served, so a pull
 that keeps its cursor sees every change once: a row written again later comes back with its
 new state, and a row written by a transaction still running is held back until it commits.
-On PostgreSQL a page stops below the oldest transaction still running; that transaction's rows
-(and anything after them) wait for the next pull instead of being skipped.
+On PostgreSQL a page stops below the oldest transaction of this database still running; that
+transaction's rows (and anything after them) wait for the next pull instead of being skipped.
 """
 
 from __future__ import annotations
@@ -98,11 +98,22 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
     return seq, row_id
 
 
+# The lowest transaction id whose rows this statement's snapshot may not show yet: the oldest one it
+# saw running, or its xmax. Transactions seen running in another database of the server (they
+# cannot write here) are left out, so a long one there does not hold the feed back; one that
+# ended before pg_stat_activity was read cannot be placed and counts, which only delays a page.
+_HORIZON = """LEAST(
+  pg_snapshot_xmax(pg_current_snapshot())::text::bigint,
+  (SELECT min(x::text::bigint) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+   WHERE x::text::bigint % 4294967296 NOT IN (
+     SELECT backend_xid::text::bigint FROM pg_stat_activity WHERE datname <> current_database() AND backend_xid IS NOT NULL)))"""
+
+
 def _visible(session: AsyncSession, model):
     """The condition that keeps rows of transactions that may still be running out of a page (PostgreSQL)."""
     if session.get_bind().dialect.name != "postgresql":
         return None  # SQLite: one writer at a time, numbered in commit order
-    horizon = select(literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint")).scalar_subquery()
+    horizon = select(literal_column(_HORIZON)).scalar_subquery()
     return model.change_seq < horizon
 
 

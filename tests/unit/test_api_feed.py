@@ -14,7 +14,7 @@ from tests.unit import factories as f
 
 
 async def _pull_until(db, workspace_id: int, cursor: str | None, want: int, limit: int = 100) -> tuple[list[str], str]:
-    """Pull until `want` rows came: on PostgreSQL any transaction running on the server (another test's) holds the feed back meanwhile."""
+    """Pull until `want` rows came: on PostgreSQL a transaction running in the same database holds the feed back meanwhile."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + 30
     names: list[str] = []
@@ -74,3 +74,25 @@ async def test_a_transaction_committing_late_is_not_skipped(db, session):
         await early.commit()
     names, cursor = await _pull_until(db, ws.id, cursor, 2)
     assert names == ["early", "late"]
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite has no other databases on a server")
+async def test_a_transaction_in_another_database_does_not_hold_the_feed_back(db, session):
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    ws = await f.workspace(session)
+    await session.commit()
+    other = make_url(PG_URL).set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    elsewhere = await asyncpg.connect(other)
+    try:
+        tx = elsewhere.transaction()
+        await tx.start()
+        await elsewhere.fetchval("SELECT pg_current_xact_id()")  # a transaction id, held open in another database
+        session.add(Customer(workspace_id=ws.id, name="now"))
+        await session.commit()
+        names, _ = await _pull(db, ws.id, None)
+        assert names == ["now"]
+        await tx.rollback()
+    finally:
+        await elsewhere.close()
