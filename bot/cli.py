@@ -58,6 +58,18 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--db", default=None, help="SQLite file to use (default: a new temporary file)")
     demo.add_argument("--quiet", action="store_true", help="print only the summary")
     demo.add_argument("--force", action="store_true", help="replace the --db file if it exists")
+    api = sub.add_parser("api", help="the HTTP API: tokens")
+    api_sub = api.add_subparsers(dest="api_command", required=True)
+    token = api_sub.add_parser("token", help="API tokens of a workspace (shown once when created; only a hash is stored)")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    create = token_sub.add_parser("create", help="make a token and print it once")
+    create.add_argument("name")
+    create.add_argument("scope", nargs="?", default="read", choices=["read", "write"])
+    token_sub.add_parser("list", help="the workspace's tokens (never their secrets)")
+    revoke = token_sub.add_parser("revoke", help="delete a token: requests with it are refused at once")
+    revoke.add_argument("name")
+    for command in token_sub.choices.values():
+        command.add_argument("--workspace", default=None, help="Slack team id (needed when the database holds several workspaces)")
     from bot.csvio.columns import KINDS
 
     imp = sub.add_parser("import", help="import a CSV file (all or nothing; rows matched by external id)")
@@ -76,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; configuration errors end with one line and exit status 2."""
     args = _parser().parse_args(argv)
     # The demo prints its own story; its logs would only get in the way unless asked for.
-    quiet_logs = args.command in ("demo", "import", "export") and not args.verbose
+    quiet_logs = args.command in ("demo", "import", "export", "api") and not args.verbose
     level = logging.DEBUG if args.verbose else logging.WARNING if quiet_logs else logging.INFO
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not args.verbose:
@@ -103,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_workspace_delete(settings, team_id=args.team_id.strip(), force=args.force))
         if args.command == "sync":
             return asyncio.run(_sync(settings, args))
+        if args.command == "api":
+            return asyncio.run(_api_tokens(settings, args))
         if args.command == "import":
             from bot.csvio.command import run_import
 
@@ -164,7 +178,10 @@ async def _run(settings: Settings, *, scheduler: bool) -> int:
                 await handler.close_async()
                 await settle_listeners()
         else:
-            web_app = build_web_app(app, db, signing_secret=settings.slack_signing_secret or "", metrics=deps.metrics, metrics_token=settings.metrics_token)
+            from bot.api.routes import ApiConfig
+
+            api = ApiConfig(rate_per_minute=settings.api_rate_per_minute, clock=deps.clock, i18n=deps.i18n)
+            web_app = build_web_app(app, db, signing_secret=settings.slack_signing_secret or "", metrics=deps.metrics, metrics_token=settings.metrics_token, api=api)
             server = BotServer(web_app, port=settings.port)
             await server.start()
             try:
@@ -393,6 +410,40 @@ async def _sync(settings: Settings, args: argparse.Namespace) -> int:
             if v.error_count > len(v.errors):
                 print(f"        … {v.error_count - len(v.errors)} more error(s)")
         print(f"{len(views[: args.limit])} run(s)")
+        return 0
+    finally:
+        await db.dispose()
+
+
+async def _api_tokens(settings: Settings, args: argparse.Namespace) -> int:
+    """`salesbot api token create|list|revoke`: the operator's side of `/salesbot api token`."""
+    from bot.csvio.command import choose_workspace
+    from bot.models import ApiScope
+    from bot.services import api_tokens
+    from bot.services.errors import ServiceError
+
+    db = await open_database(settings)
+    loc = None
+    try:
+        async with db.session() as session:
+            ws = await choose_workspace(session, slack_team_id=args.workspace, create=False)
+            try:
+                if args.token_command == "create":
+                    new = await api_tokens.create_token(session, workspace=ws, name=args.name, scope=ApiScope(args.scope))
+                    print(f"{new.token.name} ({new.token.scope.value}) for {ws.slack_team_id}; shown only this once:", file=sys.stderr)
+                    print(new.secret)
+                elif args.token_command == "list":
+                    for t in await api_tokens.list_tokens(session, workspace=ws):
+                        used = t.last_used_at.isoformat() if t.last_used_at else "never"
+                        print(f"{t.name:<24} {t.scope.value:<5} {t.hint}…  created {t.created_at.isoformat()}  last used {used}")
+                else:
+                    await api_tokens.revoke_token(session, workspace=ws, name=args.name)
+                    print(f"{args.name}: revoked")
+            except ServiceError as exc:
+                from bot.i18n import I18n
+
+                loc = loc or I18n().get("en-US")
+                raise ConfigError(loc.t(exc.key, **exc.params).replace("*", "")) from None
         return 0
     finally:
         await db.dispose()

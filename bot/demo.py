@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time as clock_time, timedelta
 from pathlib import Path
 
+from bot.api.routes import ApiConfig
 from bot.deps import Deps
 from bot.app import build_app
 from bot.db import Database
@@ -127,14 +128,15 @@ async def _run(slack: SlackStandIn, path: Path, *, quiet: bool, clock: Callable[
         deps = Deps(settings=settings, db=db, clock=clock) if clock is not None else Deps(settings=settings, db=db)
         async with db.session() as session:
             counts = await seed_team(session, slack_team_id=TEAM_ID, now=deps.clock())
-        server = BotServer(build_web_app(build_app(deps), db, signing_secret=secret), host="127.0.0.1", port=0)
+        api = ApiConfig(clock=deps.clock, i18n=deps.i18n)
+        server = BotServer(build_web_app(build_app(deps), db, signing_secret=secret, api=api), host="127.0.0.1", port=0)
         await server.start()
         story = Story(slack, quiet)
         if not quiet:
             print(f"salesbot demo: bot on {server.url}, Slack stand-in on {slack.base_url}, database {path}")
             print(f"seeded {counts['members']} people, {counts['customers']} customers, {counts['tasks']} tasks, {counts['deals']} deals")
         async with SlackDriver(bot_url=server.url, signing_secret=secret, slack=slack) as driver:
-            ok = await _play(story, slack, driver, deps)
+            ok = await _play(story, slack, driver, deps) and await _play_api(story, driver, f"http://127.0.0.1:{server.port}")
         ok = await settle_listeners(WAIT) and ok
     finally:
         if server is not None:
@@ -370,6 +372,60 @@ async def _play_scheduled(story: Story, slack: SlackStandIn, deps: Deps) -> bool
     story.say("The same digest as a manager whose Slack is in 中文 receives it (the job writes each manager's DM in their language)")
     story.show("DM to a Chinese-locale manager", blocks_to_text(await _digest_blocks(deps, dates, "zh-CN")))
     return True
+
+
+async def _play_api(story: Story, driver: SlackDriver, base: str) -> bool:
+    """A CRM pushes customers and deals through the HTTP API with a token the admin made in Slack, then pulls the changes."""
+    import json
+
+    import aiohttp
+
+    story.say("Alex (admin) types `/salesbot api token create crm write`: the token is shown to Alex once")
+    [made] = await (await driver.slash("/salesbot", "api token create crm write", user="UADMIN")).responses(timeout=WAIT)
+    found = re.search(r"sbk_[A-Za-z0-9_-]+", made["text"])
+    if not found:
+        return False
+    story.show("ephemeral to Alex", blocks_to_text(made["blocks"]).replace(found.group(0), found.group(0)[:8] + "…"))
+    headers = {"Authorization": f"Bearer {found.group(0)}"}
+    customers = [{"external_id": f"CRM-C{i}", "name": name, "segment": seg, "region": "Shanghai"}
+                 for i, (name, seg) in enumerate((("Jinling Logistics", "key"), ("Pudong Print Co.", "smb"), ("Xuhui Dental", "smb")), 1)]
+    deals = [{"external_id": f"CRM-D{i}", "title": title, "customer": f"CRM-C{(i - 1) % 3 + 1}", "owner": owner, "amount": amount, "stage": stage}
+             for i, (title, owner, amount, stage) in enumerate((
+                 ("Fleet tracking, 40 trucks", REP, "186000.00", "proposal"), ("Print MIS upgrade", REP_ZH, "42500.50", "needs_analysis"),
+                 ("Clinic suite, 3 sites", REP, "96000.00", "negotiation"), ("Warehouse scanners", REP_ZH, "23800.00", "first_contact")), 1)]
+    async with aiohttp.ClientSession(base, headers=headers) as http:
+        story.say(f"The CRM sends `POST /api/v1/customers/batch` ({len(customers)} rows) and `POST /api/v1/deals/batch` ({len(deals)} rows) with an Idempotency-Key")
+        for kind, rows in (("customers", customers), ("deals", deals)):
+            async with http.post(f"/api/v1/{kind}/batch", json={"rows": rows}, headers={"Idempotency-Key": f"demo-{kind}"}) as resp:
+                answer = await resp.json()
+            if resp.status != 200 or answer["failed"]:
+                return False
+            story.show(f"{resp.status} to the CRM ({kind})", json.dumps({k: answer[k] for k in ("created", "updated", "unchanged", "failed")}))
+        story.say("The CRM's retry of the same deals (same key) is answered from the first reply and changes nothing")
+        async with http.post("/api/v1/deals/batch", json={"rows": deals}, headers={"Idempotency-Key": "demo-deals"}) as resp:
+            replay = resp.headers.get("Idempotent-Replayed")
+        story.show(f"{resp.status} to the CRM", f"Idempotent-Replayed: {replay}")
+        story.say("A row with a bad amount: the whole batch is refused, naming the row and the field (RFC 9457 problem details)")
+        bad = [dict(deals[0], amount="186,000"), deals[1]]
+        async with http.post("/api/v1/deals/batch", json={"rows": bad}) as resp:
+            problem = await resp.json(content_type=None)
+        if resp.status != 422:
+            return False
+        story.show(f"{resp.status} {resp.content_type}", "\n".join(f"{e['pointer']}: {e['message']}" for e in problem["errors"]))
+        story.say("The CRM pulls every deal (`GET /api/v1/deals?limit=50`, following next_cursor); kept, the last cursor later gives only what changed")
+        pulled, cursor = [], None
+        while True:
+            async with http.get("/api/v1/deals", params={"limit": 50} | ({"cursor": cursor} if cursor else {})) as resp:
+                page = await resp.json()
+            pulled += page["data"]
+            cursor = page["next_cursor"]
+            if not page["has_more"]:
+                break
+        async with http.get("/api/v1/deals", params={"cursor": cursor}) as resp:
+            since = (await resp.json())["data"]
+        mine = [d for d in pulled if d["external_id"].startswith("CRM-")]
+        story.show(f"{len(pulled)} deals pulled", "\n".join(f"{d['external_id']}  {d['stage']:<15} {d['amount']:>10}  {d['owner']}" for d in mine))
+    return replay == "true" and len(mine) == len(deals) and since == []
 
 
 async def _digest_blocks(deps: Deps, dates: DemoDates, locale: str) -> list[dict]:

@@ -112,6 +112,17 @@ class TaskEventKind(str, enum.Enum):
     REOPENED = "reopened"
 
 
+def change_seq_field():
+    """The database-assigned change sequence of a row (a trigger sets it on every insert and update).
+
+    The API's incremental pull orders by (change_seq, id): on SQLite writers are serialized and the
+    number comes from a counter bumped inside the write; on PostgreSQL it is the writing
+    transaction's id, and readers only take rows of transactions older than every one still running,
+    so a writer committing late can never slip in behind a reader's cursor.
+    """
+    return Field(default=None, sa_column=sa.Column(sa.BigInteger, nullable=True))
+
+
 def _enum_col(enum_cls, **kw):
     # Enums are stored as their plain values (VARCHAR), so adding a value needs no DDL.
     return sa.Column(sa.Enum(enum_cls, native_enum=False, values_callable=lambda e: [m.value for m in e], length=32), **kw)
@@ -219,6 +230,8 @@ class Member(SQLModel, table=True):
     # Change notices about tasks (done, notes in the card's thread); the member turns them off on the App Home.
     task_notices: bool = Field(default=True, sa_column=sa.Column(sa.Boolean, nullable=False, server_default=sa.true()))
     created_at: datetime = ts_field(default=utcnow)
+    updated_at: datetime = ts_field(default=utcnow, onupdate=utcnow)
+    change_seq: int | None = change_seq_field()
 
 
 class Customer(SQLModel, table=True):
@@ -239,6 +252,8 @@ class Customer(SQLModel, table=True):
     contact_channel_id: str | None = Field(default=None, max_length=32)
     contact_user_id: str | None = Field(default=None, max_length=32)
     created_at: datetime = ts_field(default=utcnow)
+    updated_at: datetime = ts_field(default=utcnow, onupdate=utcnow)
+    change_seq: int | None = change_seq_field()
 
 
 class Task(SQLModel, table=True):
@@ -268,8 +283,9 @@ class Task(SQLModel, table=True):
     rule_id: int | None = Field(default=None, foreign_key="task_rule.id")  # the repeat rule that made it
     occurs_on: date | None = Field(default=None)  # that rule's date for this occurrence
     created_at: datetime = ts_field(default=utcnow)
-    updated_at: datetime = ts_field(default=utcnow)
+    updated_at: datetime = ts_field(default=utcnow, onupdate=utcnow)
     completed_at: datetime | None = ts_field(nullable=True, default=None)
+    change_seq: int | None = change_seq_field()
 
 
 class RepeatKind(str, enum.Enum):
@@ -401,7 +417,8 @@ class Deal(SQLModel, table=True):
     lost_note: str = Field(default="", sa_column=sa.Column(sa.String(500), nullable=False, server_default=""))
     external_id: str | None = Field(default=None, max_length=100)
     created_at: datetime = ts_field(default=utcnow)
-    updated_at: datetime = ts_field(default=utcnow)
+    updated_at: datetime = ts_field(default=utcnow, onupdate=utcnow)
+    change_seq: int | None = change_seq_field()
 
 
 class DealStageChange(SQLModel, table=True):
@@ -450,6 +467,8 @@ class Activity(SQLModel, table=True):
     effective: bool = Field(default=True)
     note: str = Field(default="", max_length=3000)
     occurred_at: datetime = ts_field(default=utcnow)
+    updated_at: datetime = ts_field(default=utcnow, onupdate=utcnow)
+    change_seq: int | None = change_seq_field()
 
 
 class Expense(SQLModel, table=True):
@@ -465,6 +484,8 @@ class Expense(SQLModel, table=True):
     category: str = Field(max_length=80)
     spent_on: date
     created_at: datetime = ts_field(default=utcnow)
+    updated_at: datetime = ts_field(default=utcnow, onupdate=utcnow)
+    change_seq: int | None = change_seq_field()
 
 
 class Target(SQLModel, table=True):
@@ -491,7 +512,8 @@ class Target(SQLModel, table=True):
     split: str | None = Field(default=None, max_length=16)
     external_id: str | None = Field(default=None, max_length=100)
     created_at: datetime = ts_field(default=utcnow)
-    updated_at: datetime = ts_field(default=utcnow)
+    updated_at: datetime = ts_field(default=utcnow, onupdate=utcnow)
+    change_seq: int | None = change_seq_field()
 
 
 class PlaybookItem(SQLModel, table=True):
@@ -548,6 +570,8 @@ class Survey(SQLModel, table=True):
     comment: str = Field(default="", max_length=3000)
     answered_at: datetime | None = ts_field(nullable=True, default=None)
     created_at: datetime = ts_field(default=utcnow)
+    updated_at: datetime = ts_field(default=utcnow, onupdate=utcnow)
+    change_seq: int | None = change_seq_field()
 
 
 class SuggestionStatus(str, enum.Enum):
@@ -777,3 +801,51 @@ class SavedSubmission(SQLModel, table=True):
     view_id: str = Field(primary_key=True, max_length=32)
     view_hash: str = Field(primary_key=True, max_length=64)
     saved_at: datetime = ts_field(default=utcnow, index=True)
+
+
+class ApiScope(str, enum.Enum):
+    """What an API token may do: read only, or read and write."""
+
+    READ = "read"
+    WRITE = "write"
+
+
+class ApiToken(SQLModel, table=True):
+    """An API token of a workspace: only the SHA-256 of the secret is kept; revoking deletes the row."""
+
+    __tablename__ = "api_token"
+    __table_args__ = (sa.UniqueConstraint("workspace_id", "name"), sa.UniqueConstraint("token_hash"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspace.id", index=True)
+    name: str = Field(max_length=64)
+    scope: ApiScope = Field(sa_column=_enum_col(ApiScope, nullable=False))
+    token_hash: str = Field(max_length=64)
+    hint: str = Field(default="", max_length=16)  # the first characters, so admins can tell tokens apart
+    created_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = ts_field(default=utcnow)
+    last_used_at: datetime | None = ts_field(nullable=True, default=None)
+
+
+class ApiIdempotency(SQLModel, table=True):
+    """A write request's Idempotency-Key with the request's hash and the response it got, kept a day."""
+
+    __tablename__ = "api_idempotency"
+
+    token_id: int = Field(foreign_key="api_token.id", primary_key=True, ondelete="CASCADE")
+    key: str = Field(primary_key=True, max_length=255)
+    request_hash: str = Field(max_length=64)
+    status: int = Field(default=0)
+    body: str = Field(default="", sa_column=sa.Column(sa.Text, nullable=False, server_default=""))
+    created_at: datetime = ts_field(default=utcnow)
+    expires_at: datetime = ts_field(default=utcnow, index=True)
+
+
+class ApiRateWindow(SQLModel, table=True):
+    """Requests a token made in one window of time: one row per token and window, shared by every web process."""
+
+    __tablename__ = "api_rate_window"
+
+    token_id: int = Field(foreign_key="api_token.id", primary_key=True, ondelete="CASCADE")
+    window: int = Field(primary_key=True)  # window start, in seconds since the epoch
+    count: int = Field(default=0)

@@ -25,6 +25,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
+from bot.api.routes import ApiConfig, api_routes
 from bot.db import Database, is_at_head
 from bot.metrics import CONTENT_TYPE, Metrics, request_kind
 from bot.unit import AFTER_ACK
@@ -129,9 +130,10 @@ def ops_routes(db: Database, metrics: Metrics, *, metrics_token: str | None = No
 
 
 def build_web_app(
-    app: AsyncApp, db: Database, *, signing_secret: str, metrics: Metrics | None = None, metrics_token: str | None = None
+    app: AsyncApp, db: Database, *, signing_secret: str, metrics: Metrics | None = None, metrics_token: str | None = None,
+    api: ApiConfig | None = None,
 ) -> web.Application:
-    """The aiohttp application serving Bolt, the health and readiness checks and the metrics.
+    """The aiohttp application serving Bolt, the health and readiness checks, the metrics and the API (/api/v1).
 
     Pass the Deps' metrics, so the counters the listeners and jobs move are the ones served.
     """
@@ -174,7 +176,7 @@ def build_web_app(
             metrics.request(kind, outcome, time.perf_counter() - started)
 
     web_app = web.Application(client_max_size=MAX_BODY, middlewares=[count_requests])
-    web_app.add_routes([web.post(EVENTS_PATH, slack_events), *ops_routes(db, metrics, metrics_token=metrics_token)])
+    web_app.add_routes([web.post(EVENTS_PATH, slack_events), *ops_routes(db, metrics, metrics_token=metrics_token), *api_routes(db, api)])
     if app.oauth_flow is not None:
         web_app.add_routes(install_routes(app))
     return web_app

@@ -51,6 +51,7 @@ class Settings(BaseSettings):
     admins_raw: str = Field(default="", alias="SALESBOT_ADMINS")
     metrics_token: str | None = Field(default=None, alias="SALESBOT_METRICS_TOKEN")
     metrics_port: int | None = Field(default=None, alias="SALESBOT_METRICS_PORT")
+    api_rate_per_minute: int = Field(default=600, ge=1, alias="SALESBOT_API_RATE_PER_MINUTE")
 
     @field_validator("database_url")
     @classmethod

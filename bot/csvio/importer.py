@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.csvio.cells import CellError, parse_user, shown
 from bot.csvio.columns import COLUMNS, KINDS, PRIORITY_WORDS, ROW_PREFIX
-from bot.csvio.reader import ImportFailed, Row, RowError, read_rows
+from bot.csvio.reader import ImportFailed, Row, RowError, read_records, read_rows
 from bot.db import upsert
-from bot.services.deals import record_stage_change
+from bot.services.deals import StageMove, record_stage_changes
 from bot.models import (
     Customer, Deal, DealStatus, Level, Member, Role, SalesTeam, Segment, Stage, Target, Task,
     TaskAssignee, TaskStatus, Workspace,
@@ -39,6 +39,8 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # Deals whose stage or status the import changed, with the stage and status they had (None: new).
+    moved: list[tuple[Deal, Stage | None, DealStatus | None]] = field(default_factory=list, repr=False)
 
     @property
     def total(self) -> int:
@@ -67,6 +69,31 @@ async def import_csv(
     job = _Import(session, workspace, rows, now=now, default_team=default_team, progress=progress)
     job.errors = errors  # bad cells, and next whatever the database says about the rest
     result = await getattr(job, f"{kind}_kind")()
+    await session.flush()
+    return result
+
+
+async def import_records(
+    session: AsyncSession,
+    *,
+    workspace: Workspace,
+    kind: str,
+    records: list[dict[str, str]],
+    now: datetime,
+    default_team: str | None = None,
+) -> ImportResult:
+    """Rows given as cells by column name (the API's rows, numbered from 0) imported by the file's rules, all or nothing.
+
+    A column a row leaves out leaves that field as it is, as a column a file leaves out does.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}")
+    errors: list[RowError] = []
+    rows = read_records(kind, records, errors=errors)
+    job = _Import(session, workspace, rows, now=now, default_team=default_team, progress=None)
+    job.errors = errors
+    result = await getattr(job, f"{kind}_kind")()
+    job.check()
     await session.flush()
     return result
 
@@ -291,7 +318,7 @@ class _Import:
                 self.error(row, "lost_at", "csv.error.lost_at_missing")
         self.check()
         teams = await self.teams(self.team_name(r) for r in self.rows)
-        moved: list[tuple[Deal, Stage | None]] = []
+        moved: list[tuple[Deal, Stage | None, DealStatus | None]] = []
         for row in self.rows:
             values = self._picked(row, {
                 "title": ("title", lambda v: v or ""),
@@ -317,15 +344,15 @@ class _Import:
                 workspace_id=self.ws.id, stage_entered_at=self.now, created_at=self.now, updated_at=self.now,
             ))
             if before != (deal.stage, deal.status):
-                moved.append((deal, before[0] if before else None))
+                moved.append((deal, *(before or (None, None))))
         await self.session.flush()  # one batch of inserts gives the new deals their ids
-        for deal, from_stage in moved:
-            # The pipeline reads stage history: a new deal, or a stage or status the file changed, is recorded.
-            changed_at = {DealStatus.WON: deal.won_at, DealStatus.LOST: deal.lost_at}.get(deal.status) or deal.stage_entered_at
-            await record_stage_change(
-                self.session, workspace_id=self.ws.id, deal_id=deal.id, team_id=deal.team_id, from_stage=from_stage,
-                to_stage=deal.stage, status=deal.status, actor_id=None, at=changed_at,
-            )
+        result.moved = moved
+        # The pipeline reads stage history: a new deal, or a stage or status the file changed, is recorded.
+        await record_stage_changes(self.session, workspace_id=self.ws.id, actor_id=None, moves=[
+            StageMove(deal.id, deal.team_id, from_stage, deal.stage, deal.status,
+                      {DealStatus.WON: deal.won_at, DealStatus.LOST: deal.lost_at}.get(deal.status) or deal.stage_entered_at)
+            for deal, from_stage, _status in moved
+        ])
         return result
 
     # -- targets ---------------------------------------------------------------------

@@ -81,20 +81,8 @@ def read_rows(kind: str, data: bytes, *, progress: Callable[[int], None] | None 
             if len(record) > len(names) and any(c.strip() for c in record[len(names):]):
                 errors.append(RowError(line, None, "csv.error.row_length", {"cells": len(record), "columns": len(names)}))
                 continue
-            values: dict[str, Any] = {}
-            for name, cell in zip(names, record + [""] * (len(names) - len(record))):
-                try:
-                    values[name] = columns[name].parse(cell)
-                except CellError as exc:
-                    errors.append(RowError(line, name, exc.key, exc.params))
-                    values[name] = None
-            key = values.get(key_column)
-            if key is not None:
-                if key in seen_keys:
-                    errors.append(RowError(line, key_column, "csv.error.duplicate", {"value": shown(str(key)), "other": seen_keys[key]}))
-                else:
-                    seen_keys[key] = line
-            rows.append(Row(line, values))
+            cells = zip(names, record + [""] * (len(names) - len(record)))
+            rows.append(_typed_row(line, cells, columns, key_column, seen_keys, errors))
             if progress:
                 progress(1)
     except csv.Error as exc:
@@ -106,6 +94,34 @@ def read_rows(kind: str, data: bytes, *, progress: Callable[[int], None] | None 
     if collect is not None:
         collect += errors
     return rows
+
+
+def _typed_row(line: int, cells, columns: dict, key_column: str, seen_keys: dict[Any, int], errors: list[RowError]) -> Row:
+    """One line's cells, typed by their columns; bad cells and a key seen before are added to `errors`."""
+    values: dict[str, Any] = {}
+    for name, cell in cells:
+        try:
+            values[name] = columns[name].parse(cell)
+        except CellError as exc:
+            errors.append(RowError(line, name, exc.key, exc.params))
+            values[name] = None
+    key = values.get(key_column)
+    if key is not None:
+        if key in seen_keys:
+            errors.append(RowError(line, key_column, "csv.error.duplicate", {"value": shown(str(key)), "other": seen_keys[key]}))
+        else:
+            seen_keys[key] = line
+    return Row(line, values)
+
+
+def read_records(kind: str, records: list[dict[str, str]], *, errors: list[RowError], first_line: int = 0) -> list[Row]:
+    """Rows given as cells by column name (the API's rows), typed exactly as a file's lines; numbered from `first_line`."""
+    columns = {c.name: c for c in COLUMNS[kind]}
+    seen_keys: dict[Any, int] = {}
+    return [
+        _typed_row(first_line + i, record.items(), columns, KEY_COLUMN[kind], seen_keys, errors)
+        for i, record in enumerate(records)
+    ]
 
 
 def _check_header(record: list[str], columns: dict, line: int, errors: list[RowError]) -> list[str]:

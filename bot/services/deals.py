@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import I18n
@@ -267,6 +267,47 @@ async def record_stage_change(
     # The one writer of stage history is also the one place deal events leave from.
     await webhooks.emit_deal_change(session, workspace_id=workspace_id, deal_id=deal_id, from_stage=from_stage, to_stage=to_stage, status=status, at=at)
     return change
+
+
+@dataclass(frozen=True)
+class StageMove:
+    """One deal's change for record_stage_changes."""
+
+    deal_id: int
+    team_id: int | None
+    from_stage: Stage | None
+    to_stage: Stage
+    status: DealStatus
+    at: datetime
+
+
+async def record_stage_changes(session: AsyncSession, *, workspace_id: int, moves: list[StageMove], actor_id: int | None) -> None:
+    """record_stage_change for many deals (an import, an API batch): one read of their open changes, one insert."""
+    latest: dict[int, DealStageChange | dict] = {}
+    ids = sorted({m.deal_id for m in moves})
+    for i in range(0, len(ids), 500):
+        q = (select(DealStageChange)
+             .where(DealStageChange.workspace_id == workspace_id, DealStageChange.deal_id.in_(ids[i:i + 500]), DealStageChange.left_at.is_(None))
+             .order_by(DealStageChange.changed_at, DealStageChange.id))
+        latest.update({c.deal_id: c for c in (await session.execute(q)).scalars()})  # the last one per deal wins
+    rows = []
+    for m in moves:
+        previous = latest.get(m.deal_id)
+        if isinstance(previous, dict):  # the same deal twice in one batch: its first change of this batch
+            previous["left_at"] = m.at
+            previous["advanced"] = moved_forward(previous["to_stage"], m.to_stage, m.status) if previous["status"] == DealStatus.OPEN else None
+        elif previous is not None:
+            previous.left_at = m.at
+            previous.advanced = moved_forward(previous.to_stage, m.to_stage, m.status) if previous.status == DealStatus.OPEN else None
+            session.add(previous)
+        # Plain rows, not model instances: building thousands of those costs more than the insert.
+        row = {"workspace_id": workspace_id, "deal_id": m.deal_id, "team_id": m.team_id, "from_stage": m.from_stage, "to_stage": m.to_stage,
+               "status": m.status, "actor_id": actor_id, "changed_at": m.at, "left_at": None, "advanced": None}
+        latest[m.deal_id] = row
+        rows.append(row)
+    await session.flush()
+    if rows:
+        await session.execute(insert(DealStageChange), rows)
 
 
 async def _move(session: AsyncSession, *, actor: Actor, deal: Deal, expected: Stage, to: Stage, now: datetime, i18n: I18n) -> tuple[bool, list[Task]]:

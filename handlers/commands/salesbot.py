@@ -10,6 +10,7 @@ from bot.services.actors import refresh_profile
 from bot.slackapi import profile_fetcher
 from bot.text import mention
 from handlers.commands.config import open_config, show_config
+from handlers.commands.salesbot_api import run_api_command
 from handlers.commands.salesbot_export import send_export
 from handlers.commands.salesbot_sync import sync_command
 from handlers.commands.salesbot_webhooks import webhook_command
@@ -24,6 +25,9 @@ async def handle_salesbot(ack, command, client, respond, context):
         words = unescape(command.get("text") or "").split()
         if [w.lower() for w in words[:2]] == ["api", "webhook"]:
             await webhook_command(t, respond, words[2:])
+            return
+        if words[:1] and words[0].lower() == "api":
+            await run_api_command(t, respond, words[1:])
             return
         if words[:1] and words[0].lower() == "sync":
             await sync_command(t, respond, words[1:])

@@ -1,7 +1,7 @@
 """sync runs and their errors, webhook endpoints, scheduled pull sources
 
 Revision ID: 0012_sync
-Revises: 0009_oauth
+Revises: 0011_api
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import bot.models
 
 
 revision = '0012_sync'
-down_revision = '0009_oauth'
+down_revision = '0011_api'
 branch_labels = None
 depends_on = None
 
