@@ -493,7 +493,7 @@ def try_next(db_path: str | None, now: datetime) -> str:
         (f"{url} salesbot jobs run daily --at {dates.daily_at(dates.next_morning).isoformat()} --dry-run",
          f"the reps' priorities on the morning of {dates.next_morning.isoformat()}"),
         (f"{url} salesbot jobs run weekly --at {dates.digest_at(dates.digest_day - timedelta(days=7)).isoformat()} --dry-run",
-         "the meeting digest of the week before (the chart is written to a file)"),
+         "the meeting digest of the week before (its three pictures are written to files)"),
         (f"{url} salesbot jobs run monthly --at {dates.digest_at(dates.month_digest_day).isoformat()} --dry-run",
          "last month's digest"),
         (f"{url} salesbot export deals", "every deal as CSV, in the data standard"),
