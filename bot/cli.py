@@ -117,9 +117,13 @@ async def _run(settings: Settings, *, scheduler: bool) -> int:
     from bot.app import build_app
     from bot.server import BotServer, build_web_app, settle_listeners
 
+    from jobs.outbox import SenderConfig, shared_budget_for
+
     db = await open_database(settings)
     stop = _stop_on_signals()
     deps = Deps(settings=settings, db=db)
+    # On PostgreSQL the listeners' posts take slots of the budget the clocks share.
+    deps.send_budget = shared_budget_for(db, _configured(SenderConfig.from_env), metrics=deps.metrics)
     app = build_app(deps)
     clockwork = None
     try:

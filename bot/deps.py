@@ -10,6 +10,7 @@ from bot.db import Database
 from bot.i18n import I18n
 from bot.metrics import Metrics
 from bot.models import utcnow
+from bot.services.sendbudget import SharedBudget
 from bot.settings import Settings
 
 
@@ -22,3 +23,4 @@ class Deps:
     i18n: I18n = field(default_factory=I18n)
     clock: Callable[[], datetime] = utcnow
     metrics: Metrics = field(default_factory=Metrics)  # one registry per app or process
+    send_budget: SharedBudget | None = None  # PostgreSQL: the send budget every process shares

@@ -145,6 +145,8 @@ class SalesTeam(SQLModel, table=True):
     working_days: str = Field(default="0,1,2,3,4", max_length=13)  # Monday..Friday
     survey_delay_days: int = Field(default=3, sa_column=sa.Column(sa.Integer, nullable=False, server_default="3"))
     daily_skip_empty: bool = Field(default=True)
+    # Sent, cancelled and skipped posts older than this many days are pruned by housekeeping.
+    retention_days: int = Field(default=30, sa_column=sa.Column(sa.Integer, nullable=False, server_default="30"))
     created_at: datetime = ts_field(default=utcnow)
 
 
@@ -481,6 +483,10 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("key"),
         sa.Index("ix_outbox_status_due", "status", "not_before"),
+        # Housekeeping's range: settled rows by age.
+        sa.Index("ix_outbox_status_created", "status", "created_at"),
+        # The claim's ordered range: only pending rows, already in claiming order (no sort, no scan of settled rows).
+        sa.Index("ix_outbox_pending_due", "not_before", "id", postgresql_where=sa.text("status = 'pending'"), sqlite_where=sa.text("status = 'pending'")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -502,6 +508,33 @@ class OutboxMessage(SQLModel, table=True):
     message_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = ts_field(default=utcnow)
     sent_at: datetime | None = ts_field(nullable=True, default=None)
+
+
+class OutboxBlob(SQLModel, table=True):
+    """A file of a post (a chart image), stored once per workspace by content digest; the payload names the digest."""
+
+    __tablename__ = "outbox_blob"
+
+    workspace_id: int = Field(foreign_key="workspace.id", primary_key=True)
+    digest: str = Field(primary_key=True, max_length=64)  # sha256 hex of content
+    content: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    # Every post naming it was created at or before this instant: housekeeping's test for "no longer needed".
+    last_used_at: datetime = ts_field(default=utcnow, index=True)
+
+
+class SendBudget(SQLModel, table=True):
+    """One send budget (a workspace, or a channel in it) shared by every process on PostgreSQL.
+
+    The current window and how many requests it has handed out; taking a slot is one atomic
+    INSERT … ON CONFLICT … RETURNING on this row (see bot/services/sendbudget.py).
+    """
+
+    __tablename__ = "send_budget"
+
+    scope: str = Field(primary_key=True, max_length=160)
+    window_no: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    used: int = Field(default=0)
+    updated_at: datetime = ts_field(default=utcnow, index=True)
 
 
 class ProcessedEvent(SQLModel, table=True):

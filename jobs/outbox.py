@@ -42,7 +42,8 @@ from bot.metrics import Metrics
 from bot.models import Member, OutboxMessage, OutboxStatus, SalesTeam, utcnow
 from bot.settings import Settings
 from bot.text import SlackSafe, mention, truncate
-from bot.services.outbox import decode_payload, encode_payload, enqueue  # noqa: F401 - kept importable from here
+from bot.services.outbox import decode_payload, encode_payload, enqueue, resolve_files  # noqa: F401 - kept importable from here
+from bot.services.sendbudget import SharedBudget
 from bot.services.roster import managers_of
 from jobs.base import Post
 
@@ -209,6 +210,12 @@ class TokenBucket:
         """Use one token (after wait_time said one is there)."""
         self.tokens -= 1.0
 
+    async def wait_paused(self, sleep: Sleep) -> None:
+        """Wait out a pause Slack imposed on this process (the rate itself is kept elsewhere)."""
+        wait = self.paused_until - self.timer()
+        if wait > 0:
+            await sleep(wait)
+
 
 class Budget:
     """Per-workspace and per-channel buckets of one sender process."""
@@ -266,6 +273,19 @@ class Budget:
         ch.last_request = self.timer()
 
 
+def shared_budget_for(db: Database, config: SenderConfig, *, metrics: Metrics | None = None, sleep: Sleep = asyncio.sleep) -> SharedBudget | None:
+    """On PostgreSQL, the budget every process shares (clocks, `jobs run`, web processes); None on SQLite (one process, in-process budget)."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    return SharedBudget(
+        db,
+        workspace_per_sec=config.workspace_per_min / 60.0,
+        channel_per_sec=config.per_channel_per_sec,
+        sleep=sleep,
+        on_wait=metrics.budget_wait if metrics is not None else None,
+    )
+
+
 # ---------------------------------------------------------------------------- the sender
 
 
@@ -308,6 +328,7 @@ class Sender:
         timer: Timer = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         metrics: Metrics | None = None,
+        shared: SharedBudget | None = None,
     ) -> None:
         self.db = db
         self.metrics = metrics if metrics is not None else Metrics()
@@ -319,6 +340,8 @@ class Sender:
         self.admins = frozenset(admins)
         self.name = (name or _process_name())[:48]
         self.budget = Budget(self.config, timer=timer, sleep=sleep, on_wait=self.metrics.budget_wait)
+        # With a shared budget (PostgreSQL) its slots decide; the in-process buckets only keep Retry-After pauses.
+        self.shared = shared
         self._dm_channels: dict[tuple[int, str], str] = {}
         self._dm_locks: dict[tuple[int, str], asyncio.Lock] = {}
         self._wake = asyncio.Event()
@@ -553,6 +576,13 @@ class Sender:
     async def _send(self, row: OutboxMessage, member: Member | None) -> None:
         """Send one claimed row and record what happened."""
         payload = decode_payload(row.payload)
+        if payload["files"]:
+            try:
+                async with self.db.sessionmaker() as session:
+                    payload["files"] = await resolve_files(session, workspace_id=row.workspace_id, files=payload["files"])
+            except LookupError as exc:
+                await self._failed(row, str(exc), retryable=False)
+                return
         if self._stopping.is_set():
             raise _Stop
         try:
@@ -576,7 +606,7 @@ class Sender:
         # From here the request may reach Slack: mark it first, so a crash is judged correctly.
         if not await self._update_claimed(row, sending_started_at=utcnow()):
             return
-        await self.budget.pace(row.workspace_id, channel)
+        await self._pace(row.workspace_id, channel)
         try:
             resp = await self.client.chat_postMessage(channel=channel, text=payload["text"], blocks=payload.get("blocks") or None)
         except SlackApiError as exc:
@@ -598,9 +628,28 @@ class Sender:
         if payload["files"]:
             await self._upload_files(row, channel, ts, payload["files"])
 
+    async def _take(self, workspace_id: int, channel: str) -> None:
+        """Wait for one request's budget: the shared slots, or this process's buckets."""
+        if self.shared is not None:
+            await self.budget.workspace(workspace_id).wait_paused(self.sleep)
+            await self.shared.take(workspace_id, channel)
+        else:
+            await self.budget.take(workspace_id, channel)
+
+    async def _pace(self, workspace_id: int, channel: str) -> None:
+        """Right before the request: the in-process channel spacing (a shared slot is its own pace)."""
+        if self.shared is None:
+            await self.budget.pace(workspace_id, channel)
+
+    async def _rate_limited(self, workspace_id: int, seconds: float) -> None:
+        """Slack said Retry-After: this process waits, and so does every other one sharing the budget."""
+        self.budget.workspace(workspace_id).pause(seconds)
+        if self.shared is not None:
+            await self.shared.pause(workspace_id, seconds)
+
     async def _take_budget(self, workspace_id: int, channel: str) -> None:
         """Wait for budget, unless the sender is told to stop first (then the row goes back)."""
-        take = asyncio.ensure_future(self.budget.take(workspace_id, channel))
+        take = asyncio.ensure_future(self._take(workspace_id, channel))
         stopping = asyncio.ensure_future(self._stopping.wait())
         done, _ = await asyncio.wait({take, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if take in done:
@@ -617,7 +666,7 @@ class Sender:
             wait = _retry_after(exc)
             self.metrics.send("429")
             # Slack's answer is for the whole workspace: every post there waits, none is failed.
-            self.budget.workspace(row.workspace_id).pause(wait)
+            await self._rate_limited(row.workspace_id, wait)
             log.info("outbox: rate limited on %s; waiting %.0fs", row.key, wait)
             await self._release(row, not_before=row.not_before, error="ratelimited")
             return
@@ -634,15 +683,15 @@ class Sender:
         uploads = [{"filename": f["filename"], "title": f["title"], "content": f["content"]} for f in files]
         last = ""
         for attempt in range(3):
-            await self.budget.take(row.workspace_id, channel)  # the file shows as a message in the thread
-            await self.budget.pace(row.workspace_id, channel)
+            await self._take(row.workspace_id, channel)  # the file shows as a message in the thread
+            await self._pace(row.workspace_id, channel)
             try:
                 await self.client.files_upload_v2(file_uploads=uploads, channel=channel, thread_ts=ts)
                 return
             except SlackApiError as exc:
                 last = str(exc.response.get("error"))
                 if exc.response.status_code == 429:
-                    self.budget.workspace(row.workspace_id).pause(_retry_after(exc))
+                    await self._rate_limited(row.workspace_id, _retry_after(exc))
                 elif exc.response.status_code < 500:
                     break
             except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
