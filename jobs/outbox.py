@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
 from bot.i18n import I18n
-from bot.metrics import Metrics
+from bot.metrics import DEPTH_STATUSES, Metrics
 from bot.models import Member, OutboxMessage, OutboxStatus, SalesTeam, utcnow
 from bot.settings import Settings
 from bot.text import SlackSafe, mention, truncate
@@ -286,6 +286,39 @@ def shared_budget_for(db: Database, config: SenderConfig, *, metrics: Metrics | 
     )
 
 
+# ---------------------------------------------------------------------------- the per-tick queries
+
+
+def due_query(now: datetime, *, limit: int, keys: Sequence[str] | None = None):
+    """The ids a claim takes: pending and due, oldest first (a range of the partial index ix_outbox_pending_due)."""
+    t = OutboxMessage
+    due = select(t.id).where(t.status == OutboxStatus.PENDING, t.not_before <= now)
+    if keys is not None:
+        due = due.where(t.key.in_(list(keys)))
+    return due.order_by(t.not_before, t.id).limit(limit)
+
+
+def tick_queries(now: datetime, *, lease_seconds: float = SenderConfig.lease_seconds) -> dict[str, Any]:
+    """The reads every sender pass and every scrape makes, as statements whose plans an operator can check."""
+    t = OutboxMessage
+    stale_cutoff = now - timedelta(seconds=lease_seconds)
+    return {
+        "claim": due_query(now, limit=SenderConfig.batch_size),
+        "expired": select(t.id).where(t.status == OutboxStatus.PENDING, t.expires_at.is_not(None), t.expires_at <= now),
+        "stale": select(t.id).where(t.status == OutboxStatus.SENDING, func.coalesce(t.sending_started_at, t.claimed_at) < stale_cutoff),
+        "depth": select(t.status, func.count()).where(t.status.in_(DEPTH_STATUSES)).group_by(t.status),
+    }
+
+
+async def explain(db: Database, stmt) -> str:
+    """The database's plan for a statement: EXPLAIN on PostgreSQL, EXPLAIN QUERY PLAN on SQLite, as text lines."""
+    async with db.engine.connect() as conn:
+        compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+        prefix = "EXPLAIN " if conn.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
+        rows = (await conn.exec_driver_sql(prefix + str(compiled))).all()
+    return "\n".join(str(r[-1]) for r in rows)
+
+
 # ---------------------------------------------------------------------------- the sender
 
 
@@ -465,10 +498,7 @@ class Sender:
         """Atomically take up to `limit` due rows for this process."""
         t = OutboxMessage
         token = f"{self.name}:{uuid.uuid4().hex[:12]}"
-        due = select(t.id).where(t.status == OutboxStatus.PENDING, t.not_before <= self.clock())
-        if keys is not None:
-            due = due.where(t.key.in_(list(keys)))
-        due = due.order_by(t.not_before, t.id).limit(limit)
+        due = due_query(self.clock(), limit=limit, keys=keys)
         async with self.db.sessionmaker() as session:
             if session.get_bind().dialect.name == "postgresql":
                 # Rows another sender is claiming right now are passed over, not waited for.

@@ -22,6 +22,7 @@ BUILTIN: dict[str, str] = {
     "weekly": "jobs.digest:compose_weekly",
     "monthly": "jobs.digest:compose_monthly",
     "surveys": "jobs.surveys:compose",
+    "housekeeping": "jobs.housekeeping:compose",
 }
 
 
