@@ -46,6 +46,37 @@ _TAKE = text(
     """
 )
 
+# Both slots of one request in one round trip (channel row first, then the workspace's: every
+# taker locks them in that order, so two takers never wait for each other in a cycle).
+_TAKE_BOTH = text(
+    """
+    WITH c AS (
+        INSERT INTO send_budget AS b (scope, window_no, used, updated_at)
+        VALUES (:c_scope, floor(extract(epoch FROM clock_timestamp()) / :c_length)::bigint, 1, now())
+        ON CONFLICT (scope) DO UPDATE SET
+            window_no = CASE WHEN b.window_no < EXCLUDED.window_no THEN EXCLUDED.window_no
+                             WHEN b.used >= :c_per_window THEN b.window_no + 1
+                             ELSE b.window_no END,
+            used = CASE WHEN b.window_no < EXCLUDED.window_no OR b.used >= :c_per_window THEN 1
+                        ELSE b.used + 1 END,
+            updated_at = EXCLUDED.updated_at
+        RETURNING window_no, used
+    ), w AS (
+        INSERT INTO send_budget AS b (scope, window_no, used, updated_at)
+        VALUES (:w_scope, floor(extract(epoch FROM clock_timestamp()) / :w_length)::bigint, 1, now())
+        ON CONFLICT (scope) DO UPDATE SET
+            window_no = CASE WHEN b.window_no < EXCLUDED.window_no THEN EXCLUDED.window_no
+                             WHEN b.used >= :w_per_window THEN b.window_no + 1
+                             ELSE b.window_no END,
+            used = CASE WHEN b.window_no < EXCLUDED.window_no OR b.used >= :w_per_window THEN 1
+                        ELSE b.used + 1 END,
+            updated_at = EXCLUDED.updated_at
+        RETURNING window_no, used
+    )
+    SELECT c.window_no, c.used, w.window_no, w.used, extract(epoch FROM clock_timestamp())::float8 FROM c, w
+    """
+)
+
 # Slack said Retry-After: every window until then is marked full, for every process.
 _PAUSE = text(
     """
@@ -107,18 +138,24 @@ class SharedBudget:
         self.sleep = sleep
         self.on_wait = on_wait  # told how long each wait for a slot will be (the metrics count them)
         self.retaken = 0  # slots given up because the taker reached them too late (a stalled process)
+        # One statement is its own transaction: no BEGIN and COMMIT round trips around each slot.
+        self.engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    def _slot_time(self, window: Window, window_no: int, used: int) -> tuple[float, float]:
+        """When a slot is, and from when it is too late for it (the request could land in the next window)."""
+        start = window_no * window.length
+        return start + (used - 1) * window.length * self.spread / window.per_window, start + window.length * (1 + self.spread) / 2
 
     async def _slot(self, scope: str, window: Window, *, strict: bool) -> float:
         """Take the next free slot of a scope; returns the seconds to wait for it (0 when it is now)."""
         while True:
-            async with self.db.engine.begin() as conn:
+            async with self.engine.connect() as conn:
                 row = (await conn.execute(_TAKE, {"scope": scope, "length": window.length, "per_window": window.per_window})).one()
-            window_no, used, now = int(row[0]), int(row[1]), float(row[2])
-            start = window_no * window.length
-            slot = start + (used - 1) * window.length * self.spread / window.per_window
+            now = float(row[2])
+            slot, too_late = self._slot_time(window, int(row[0]), int(row[1]))
             # Reached so late that the request could land in the next window (a stalled process,
             # a long lock wait): that window's room is promised to others, so take a new slot.
-            if strict and now >= start + window.length * (1 + self.spread) / 2:
+            if strict and now >= too_late:
                 self.retaken += 1
                 continue
             return max(0.0, slot - now)
@@ -136,11 +173,26 @@ class SharedBudget:
         would be wasted, and the workspace's room is the scarce one. A channel's slot reached
         late is kept (Slack tolerates a short burst in one channel); a workspace's is not.
         """
-        await self._wait(await self._slot(channel_scope(workspace_id, channel), self.channel_window, strict=False))
-        await self._wait(await self._slot(workspace_scope(workspace_id), self.workspace_window, strict=True))
+        c, w = self.channel_window, self.workspace_window
+        params = {
+            "c_scope": channel_scope(workspace_id, channel), "c_length": c.length, "c_per_window": c.per_window,
+            "w_scope": workspace_scope(workspace_id), "w_length": w.length, "w_per_window": w.per_window,
+        }
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(_TAKE_BOTH, params)).one()
+        now = float(row[4])
+        c_slot, _ = self._slot_time(c, int(row[0]), int(row[1]))
+        w_slot, w_late = self._slot_time(w, int(row[2]), int(row[3]))
+        if c_slot <= w_slot and now < w_late:
+            await self._wait(w_slot - now)  # the usual case: a quiet channel, one round trip
+            return
+        # A busy channel (or a stalled taker): wait for the channel, then take a workspace slot afresh.
+        self.retaken += 1
+        await self._wait(c_slot - now)
+        await self._wait(await self._slot(workspace_scope(workspace_id), w, strict=True))
 
     async def pause(self, workspace_id: int, seconds: float) -> None:
         """Slack answered 429 with Retry-After: no process sends to this workspace for `seconds`."""
         w = self.workspace_window
-        async with self.db.engine.begin() as conn:
+        async with self.engine.connect() as conn:
             await conn.execute(_PAUSE, {"scope": workspace_scope(workspace_id), "seconds": float(seconds), "length": w.length, "per_window": w.per_window})
