@@ -85,9 +85,10 @@ class Figures:
     late_reps: int = 0
     budget: float = 0.0
     delivered: int = 0
-    lost: int = 0
+    lost: int = 0  # reps without their DM and without a row held for review
     doubled: int = 0
-    unknown: int = 0
+    unknown: int = 0  # rows held for review: in flight when their clock was killed, never resent
+    unknown_missing: int = 0  # of those, the ones whose request never reached Slack (an operator marks them pending)
     posts_total: int = 0  # every chat.postMessage the stand-in answered (morning DMs and the web's task cards)
     web_posts: int = 0
     max_per_second: int = 0
@@ -109,7 +110,8 @@ class Figures:
         """The figures as printed."""
         out = [
             f"reps {self.reps:,} (+{self.late_reps} added after the kill); budget {self.budget:g} messages/s per workspace",
-            f"morning DMs: {self.delivered:,} delivered, {self.lost} lost, {self.doubled} doubled; {self.unknown} held as unknown (in flight at the kill, delivered once)",
+            f"morning DMs: {self.delivered:,} delivered, {self.lost} lost, {self.doubled} doubled; {self.unknown} held for review as unknown "
+            f"(in flight at the kill; {self.unknown - self.unknown_missing} had arrived, {self.unknown_missing} had not; none resent)",
             f"chat.postMessage: {self.posts_total:,} in all ({self.web_posts} task cards from the web processes); "
             f"busiest wall-clock second {self.max_per_second}, seconds over budget {self.seconds_over_budget}; busiest sliding second {self.max_sliding_second}",
             f"delivery: {self.send_seconds:.1f} s first to last, {self.rate:.1f} DMs/s = {100 * self.rate_of_budget:.1f}% of budget",
@@ -295,6 +297,8 @@ async def run_cluster(
     desk: int = 50,
     late: int = 10,
     kill_at: float = 0.5,
+    kill_signal: int = signal.SIGKILL,
+    concurrency: int = 16,
     timeout: float = 900,
     say=print,
 ) -> Figures:
@@ -327,8 +331,8 @@ async def run_cluster(
             "SALESBOT_SEND_PER_MIN": str(budget * 60),
             "SALESBOT_SEND_BURST": "1",
             "SALESBOT_SEND_PER_CHANNEL_PER_SEC": "1",
-            "SALESBOT_SEND_CONCURRENCY": "16",
-            "SALESBOT_SEND_BATCH": "32",
+            "SALESBOT_SEND_CONCURRENCY": str(concurrency),
+            "SALESBOT_SEND_BATCH": str(2 * concurrency),
             "SALESBOT_SEND_LEASE": "6",
             "SALESBOT_SEND_TIMEOUT": "3",
             "SALESBOT_SEND_POLL": "0.2",
@@ -363,12 +367,12 @@ async def run_cluster(
             return seen["posts"] - traffic.cards
 
         await wait_for(lambda: morning_posts() >= kill_at * reps, "half the morning", processes, timeout)
-        clocks[holder].proc.send_signal(signal.SIGKILL)
-        await clocks[holder].proc.wait()
+        clocks[holder].proc.send_signal(kill_signal)
         killed_at = time.monotonic()
-        figures.exit_codes[f"{holder} (killed)"] = clocks[holder].proc.returncode
+        await clocks[holder].proc.wait()
+        figures.exit_codes[f"{holder} ({signal.Signals(kill_signal).name})"] = clocks[holder].proc.returncode
         processes.remove(clocks[holder])
-        say(f"killed {holder} (the lock holder) after {morning_posts():,} posts")
+        say(f"sent {signal.Signals(kill_signal).name} to {holder} (the lock holder) after {morning_posts():,} posts")
         late_ids = [f"UL{i:06d}" for i in range(late)]
         await add_late_reps(db, slack, morning, late_ids)
         await wait_for(lambda: HOLDS in clocks[other].output(), f"{other} to take the tick lock", processes, 120)
@@ -403,7 +407,11 @@ async def run_cluster(
         everyone = rep_ids + late_ids
         per_rep = Counter(dm_user.get(c.args.get("channel")) for c in posts if c.ok)
         figures.delivered = sum(min(1, per_rep[u]) for u in everyone)
-        figures.lost = sum(1 for u in everyone if per_rep[u] == 0)
+        async with db.sessionmaker() as s:
+            held = set((await s.execute(select(OutboxMessage.channel).where(OutboxMessage.status == OutboxStatus.UNKNOWN))).scalars())
+        figures.unknown = len(held)
+        figures.unknown_missing = sum(1 for u in held if per_rep[u] == 0)
+        figures.lost = sum(1 for u in everyone if per_rep[u] == 0 and u not in held)
         figures.doubled = sum(1 for u in everyone if per_rep[u] > 1)
         figures.web_posts = sum(per_rep[u] for u in desk_ids)
         bins, figures.max_sliding_second = per_second([c.at + wall_offset for c in posts])
@@ -413,8 +421,6 @@ async def run_cluster(
         if len(morning_times) > 1:
             figures.send_seconds = morning_times[-1] - morning_times[0]
             figures.rate = (len(morning_times) - 1) / figures.send_seconds
-        async with db.sessionmaker() as s:
-            figures.unknown = (await s.execute(select(func.count()).where(OutboxMessage.status == OutboxStatus.UNKNOWN))).scalar_one()
         figures.plans = {name: await explain(db, q) for name, q in tick_queries(datetime.now(timezone.utc)).items()}
     finally:
         if traffic_task is not None:
@@ -483,7 +489,8 @@ async def main_async(args) -> int:
         db = await fresh(args.database_url)
         try:
             with tempfile.TemporaryDirectory() as tmp:
-                figures = await run_cluster(db, reps=args.reps, budget=args.budget, workdir=Path(tmp))
+                figures = await run_cluster(db, reps=args.reps, budget=args.budget, workdir=Path(tmp), concurrency=args.concurrency,
+                                            kill_signal=getattr(signal, f"SIG{args.kill_signal}"))
         finally:
             await db.dispose()
         print("== cluster: 2 web, 2 clocks, one PostgreSQL, the stand-in")
@@ -504,6 +511,8 @@ def main() -> int:
     parser.add_argument("--database-url", required=True, help="PostgreSQL URL (its public schema is dropped)")
     parser.add_argument("--reps", type=int, default=10_000, help="reps in the morning (0: skip the cluster run)")
     parser.add_argument("--budget", type=float, default=50.0, help="messages per second per workspace")
+    parser.add_argument("--kill-signal", choices=["KILL", "TERM"], default="KILL", help="how the lock holder is stopped mid-morning")
+    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight per clock (SALESBOT_SEND_CONCURRENCY)")
     parser.add_argument("--housekeeping-rows", type=int, default=0, help="old outbox rows for the housekeeping figure (e.g. 1000000)")
     return asyncio.run(main_async(parser.parse_args()))
 
