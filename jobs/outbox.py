@@ -499,19 +499,26 @@ class Sender:
         t = OutboxMessage
         token = f"{self.name}:{uuid.uuid4().hex[:12]}"
         due = due_query(self.clock(), limit=limit, keys=keys)
+        values = dict(status=OutboxStatus.SENDING, claimed_by=token, claimed_at=utcnow(), sending_started_at=None)
         async with self.db.sessionmaker() as session:
             if session.get_bind().dialect.name == "postgresql":
-                # Rows another sender is claiming right now are passed over, not waited for.
-                due = due.with_for_update(skip_locked=True)
-            # One statement: on SQLite it takes the write lock at once (no read-then-write
-            # upgrade that a second process could invalidate); the status test makes it
-            # conditional, so a row is never claimed twice.
-            await session.execute(
-                update(t)
-                .where(t.id.in_(due.scalar_subquery()), t.status == OutboxStatus.PENDING)
-                .values(status=OutboxStatus.SENDING, claimed_by=token, claimed_at=utcnow(), sending_started_at=None)
-                .execution_options(synchronize_session=False)
-            )
+                # Lock the chosen rows first (rows another sender is claiming are passed over, not
+                # waited for), then update exactly those. A SKIP LOCKED subquery inside the UPDATE
+                # may be run again for each row the planner joins, each time skipping the rows just
+                # locked: on a large outbox one claim took thousands of rows instead of `limit`.
+                ids = list((await session.execute(due.with_for_update(skip_locked=True))).scalars())
+                if ids:
+                    await session.execute(update(t).where(t.id.in_(ids)).values(**values).execution_options(synchronize_session=False))
+            else:
+                # One statement: on SQLite it takes the write lock at once (no read-then-write
+                # upgrade that a second process could invalidate); the status test makes it
+                # conditional, so a row is never claimed twice.
+                await session.execute(
+                    update(t)
+                    .where(t.id.in_(due.scalar_subquery()), t.status == OutboxStatus.PENDING)
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                )
             rows = (await session.execute(select(t).where(t.claimed_by == token, t.status == OutboxStatus.SENDING).order_by(t.not_before, t.id))).scalars().all()
             await session.commit()
         return list(rows)
