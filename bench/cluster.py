@@ -298,7 +298,7 @@ async def run_cluster(
     late: int = 10,
     kill_at: float = 0.5,
     kill_signal: int = signal.SIGKILL,
-    concurrency: int = 16,
+    concurrency: int = 8,
     timeout: float = 900,
     say=print,
 ) -> Figures:
@@ -333,8 +333,9 @@ async def run_cluster(
             "SALESBOT_SEND_PER_CHANNEL_PER_SEC": "1",
             "SALESBOT_SEND_CONCURRENCY": str(concurrency),
             "SALESBOT_SEND_BATCH": str(2 * concurrency),
-            "SALESBOT_SEND_LEASE": "6",
-            "SALESBOT_SEND_TIMEOUT": "3",
+            # Under a loaded machine a short lease would judge a slow but live request abandoned.
+            "SALESBOT_SEND_LEASE": "30",
+            "SALESBOT_SEND_TIMEOUT": "10",
             "SALESBOT_SEND_POLL": "0.2",
         }
         for name in ("SALESBOT_EXTRA_JOBS", "SLACK_APP_TOKEN"):
@@ -512,7 +513,7 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=10_000, help="reps in the morning (0: skip the cluster run)")
     parser.add_argument("--budget", type=float, default=50.0, help="messages per second per workspace")
     parser.add_argument("--kill-signal", choices=["KILL", "TERM"], default="KILL", help="how the lock holder is stopped mid-morning")
-    parser.add_argument("--concurrency", type=int, default=16, help="requests in flight per clock (SALESBOT_SEND_CONCURRENCY)")
+    parser.add_argument("--concurrency", type=int, default=8, help="requests in flight per clock (SALESBOT_SEND_CONCURRENCY; keep it under the connection pool's 15)")
     parser.add_argument("--housekeeping-rows", type=int, default=0, help="old outbox rows for the housekeeping figure (e.g. 1000000)")
     return asyncio.run(main_async(parser.parse_args()))
 

@@ -16,7 +16,7 @@ from tests.conftest import PG_URL
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="several processes share one database and one send budget: PostgreSQL")
 
-REPS, LATE, BUDGET, CONCURRENCY = 1000, 10, 100.0, 16
+REPS, LATE, BUDGET, CONCURRENCY = 1000, 10, 100.0, 8
 
 
 async def test_two_web_two_clocks_one_budget_each_rep_one_dm_and_the_other_clock_takes_over(db, tmp_path):
