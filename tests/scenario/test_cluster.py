@@ -37,5 +37,5 @@ async def test_two_web_two_clocks_one_budget_each_rep_one_dm_and_the_other_clock
     # The web processes answered every signed request.
     kinds = {k.split()[0] for k in figures.web_requests}
     assert {"click", "command", "view"} <= kinds and all(k.endswith(" 200") for k in figures.web_requests), figures.web_requests
-    # The tick's queries read an index.
-    assert all("Seq Scan on outbox" not in plan for plan in figures.plans.values()), figures.plans
+    # The claim reads an index (on an outbox this small the planner may scan it for the rarer queries; test_tick_plans checks them at size).
+    assert "Index" in figures.plans["claim"] and "Seq Scan on outbox" not in figures.plans["claim"], figures.plans["claim"]
