@@ -257,6 +257,8 @@ async def _jobs_run(settings: Settings, *, name: str, at: str | None, dry_run: b
         raise ConfigError(str(exc).strip("\"'")) from None
     except (ImportError, AttributeError) as exc:
         raise ConfigError(f"job {name!r} cannot be loaded: {exc}") from None
+    if dry_run and getattr(jobs[name], "acts_when_composed", False):
+        raise ConfigError(f"job {name!r} changes the data as it runs: it has no --dry-run")
     if not dry_run:
         _require_bot_token(settings)
     config = None if dry_run else _configured(SenderConfig.from_env)

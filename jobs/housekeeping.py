@@ -38,3 +38,7 @@ async def compose(deps, session: AsyncSession, *, now: datetime) -> list[Post]:
     if first is None:
         return []  # no workspace yet: nothing was kept, and the next tick's pass is as cheap
     return [Post(workspace_id=first, key=key, job=JOB, channel="-", text="", blocks=[], not_before=now, skip=True)]
+
+
+# Its deletes commit as they go: a dry run (which only rolls back the composer's session) could not undo them.
+compose.acts_when_composed = True  # type: ignore[attr-defined]

@@ -144,3 +144,9 @@ async def test_retention_is_set_by_admins_and_the_team_manager_within_bounds(ses
         await set_retention_days(session, actor=w.admin, team_id=w.east.id, days=0)
     assert (await set_retention_days(session, actor=w.mgr, team_id=w.east.id, days=7)).retention_days == 7
     assert (await session.get(SalesTeam, w.west.id)).retention_days == 30
+
+
+def test_housekeeping_has_no_dry_run(salesbot_cli, tmp_path):
+    """A dry run only rolls back the composer's session; housekeeping's batches are committed, so it refuses."""
+    result = salesbot_cli("jobs", "run", "housekeeping", "--dry-run", env={"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}"})
+    assert result.returncode == 2 and "no --dry-run" in result.stderr
