@@ -6,7 +6,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
-from bot.slackapi import make_client
+from bot.slackapi import budget_middleware, make_client
 from handlers import register_all
 from handlers.failures import handle_error
 
@@ -27,7 +27,7 @@ def build_app(deps: Deps, *, client: AsyncWebClient | None = None) -> AsyncApp:
         oauth = {"oauth_flow": install_flow(deps), "authorize": InstallationAuthorize(deps.tokens), "user_facing_authorize_error_message": apology}
     app = AsyncApp(
         name="salesbot",  # named here: unnamed, Bolt inspects the call stack for a name on every build
-        client=client or make_client(settings),
+        client=client or make_client(settings, send_budget=deps.send_budget),
         signing_secret=settings.slack_signing_secret or "",
         # Socket Mode has no signatures to check; HTTP mode always verifies.
         request_verification_enabled=settings.slack_app_token is None,
@@ -37,5 +37,7 @@ def build_app(deps: Deps, *, client: AsyncWebClient | None = None) -> AsyncApp:
 
     # One place for every failure: logged with its traceback, answered in the member's language.
     app.error(handle_error)
+    if deps.send_budget is not None:
+        app.use(budget_middleware(deps.send_budget))  # listeners' posts share the clocks' send budget
     register_all(app, deps)
     return app

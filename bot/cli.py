@@ -154,9 +154,13 @@ async def _run(settings: Settings, *, scheduler: bool) -> int:
     from bot.app import build_app
     from bot.server import BotServer, build_web_app, settle_listeners
 
+    from jobs.outbox import SenderConfig, shared_budget_for
+
     db = await open_database(settings)
     stop = _stop_on_signals()
     deps = Deps(settings=settings, db=db)
+    # On PostgreSQL the listeners' posts take slots of the budget the clocks share.
+    deps.send_budget = shared_budget_for(db, _configured(SenderConfig.from_env), metrics=deps.metrics)
     app = build_app(deps)
     clockwork = None
     try:
@@ -295,6 +299,8 @@ async def _jobs_run(settings: Settings, *, name: str, at: str | None, dry_run: b
         raise ConfigError(str(exc).strip("\"'")) from None
     except (ImportError, AttributeError) as exc:
         raise ConfigError(f"job {name!r} cannot be loaded: {exc}") from None
+    if dry_run and getattr(jobs[name], "acts_when_composed", False):
+        raise ConfigError(f"job {name!r} changes the data as it runs: it has no --dry-run")
     if not dry_run:
         _require_bot_token(settings)
     config = None if dry_run else _configured(SenderConfig.from_env)

@@ -11,6 +11,7 @@ from bot.i18n import I18n
 from bot.installations import BotTokens
 from bot.metrics import Metrics
 from bot.models import utcnow
+from bot.services.sendbudget import SharedBudget
 from bot.settings import Settings
 
 
@@ -24,6 +25,7 @@ class Deps:
     clock: Callable[[], datetime] = utcnow
     metrics: Metrics = field(default_factory=Metrics)  # one registry per app or process
     tokens: BotTokens | None = None  # each workspace's bot token; built from the settings when not given
+    send_budget: SharedBudget | None = None  # PostgreSQL: the send budget every process shares
 
     def __post_init__(self) -> None:
         if self.tokens is None:

@@ -205,6 +205,8 @@ class SalesTeam(SQLModel, table=True):
     reminder_days: int = Field(default=1, sa_column=sa.Column(sa.SmallInteger, nullable=False, server_default="1"))
     reminder_time: str = Field(default="09:00", sa_column=sa.Column(sa.String(5), nullable=False, server_default="09:00"))
     escalate_days: int = Field(default=2, sa_column=sa.Column(sa.SmallInteger, nullable=False, server_default="2"))
+    # Sent, cancelled and skipped posts older than this many days are pruned by housekeeping.
+    retention_days: int = Field(default=30, sa_column=sa.Column(sa.Integer, nullable=False, server_default="30"))
     created_at: datetime = ts_field(default=utcnow)
 
 
@@ -666,6 +668,10 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("key"),
         sa.Index("ix_outbox_status_due", "status", "not_before"),
+        # Housekeeping's range: settled rows by age.
+        sa.Index("ix_outbox_status_created", "status", "created_at"),
+        # The claim's ordered range: only pending rows, already in claiming order (no sort, no scan of settled rows).
+        sa.Index("ix_outbox_pending_due", "not_before", "id", postgresql_where=sa.text("status = 'pending'"), sqlite_where=sa.text("status = 'pending'")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -773,6 +779,33 @@ class SyncSource(SQLModel, table=True):
     next_due_at: datetime | None = ts_field(nullable=True, default=None)
     failing_since: datetime | None = ts_field(nullable=True, default=None)
     created_at: datetime = ts_field(default=utcnow)
+
+
+class OutboxBlob(SQLModel, table=True):
+    """A file of a post (a chart image), stored once per workspace by content digest; the payload names the digest."""
+
+    __tablename__ = "outbox_blob"
+
+    workspace_id: int = Field(foreign_key="workspace.id", primary_key=True)
+    digest: str = Field(primary_key=True, max_length=64)  # sha256 hex of content
+    content: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    # Every post naming it was created at or before this instant: housekeeping's test for "no longer needed".
+    last_used_at: datetime = ts_field(default=utcnow, index=True)
+
+
+class SendBudget(SQLModel, table=True):
+    """One send budget (a workspace, or a channel in it) shared by every process on PostgreSQL.
+
+    The current window and how many requests it has handed out; taking a slot is one atomic
+    INSERT … ON CONFLICT … RETURNING on this row (see bot/services/sendbudget.py).
+    """
+
+    __tablename__ = "send_budget"
+
+    scope: str = Field(primary_key=True, max_length=160)
+    window_no: int = Field(sa_column=sa.Column(sa.BigInteger, nullable=False))
+    used: int = Field(default=0)
+    updated_at: datetime = ts_field(default=utcnow, index=True)
 
 
 class ProcessedEvent(SQLModel, table=True):

@@ -25,7 +25,7 @@ from bot.services.deal_list import home_deals
 from bot.services.outbox import Post, enqueue
 from bot.services.task_changes import remember_card
 from bot.services.tasks import TaskRow, get_task_row, home_overview, list_my_tasks
-from bot.slackapi import dm_channel
+from bot.slackapi import dm_channel, posting_workspace
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,7 @@ async def send_dm(client: AsyncWebClient, session: AsyncSession, *, member: Memb
     """
     channel = member.dm_channel_id or member.slack_user_id
     status: OutboxStatus | None = None
+    posting_workspace.set(member.workspace_id)  # the DM takes a slot of its workspace's send budget (PostgreSQL)
     try:
         channel = await dm_channel(client, session, member)
     except (SlackApiError, asyncio.TimeoutError, aiohttp.ClientError) as exc:

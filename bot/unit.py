@@ -16,7 +16,7 @@ from bot.deps import Deps
 from bot.i18n import Localizer
 from bot.services.actors import Actor, refresh_profile, resolve_actor
 from bot.services.errors import ServiceError
-from bot.slackapi import profile_fetcher
+from bot.slackapi import posting_workspace, profile_fetcher
 
 Reply = Callable[[str], Awaitable[object]]
 
@@ -63,6 +63,7 @@ async def turn(deps: Deps, client: AsyncWebClient, *, team_id: str, user_id: str
             await session.commit()
             actor = replace(actor, is_admin=actor.member.is_slack_admin or user_id in deps.settings.admins)
         loc = deps.i18n.get(actor.member.locale)
+        posting_workspace.set(actor.workspace.id)  # the listener's posts take this workspace's send budget
         try:
             yield Turn(session=session, actor=actor, loc=loc, now=deps.clock())
             await session.commit()

@@ -39,11 +39,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db import Database
 from bot.i18n import I18n
 from bot.installations import BotTokens
-from bot.metrics import Metrics
+from bot.metrics import DEPTH_STATUSES, Metrics
 from bot.models import Member, OutboxMessage, OutboxStatus, SalesTeam, utcnow
 from bot.settings import Settings
 from bot.text import SlackSafe, mention, truncate
-from bot.services.outbox import decode_payload, encode_payload, enqueue  # noqa: F401 - kept importable from here
+from bot.services.outbox import decode_payload, encode_payload, enqueue, resolve_files  # noqa: F401 - kept importable from here
+from bot.services.sendbudget import SharedBudget
 from bot.services.roster import managers_of
 from jobs import webhooks
 from jobs.base import Post
@@ -213,6 +214,12 @@ class TokenBucket:
         """Use one token (after wait_time said one is there)."""
         self.tokens -= 1.0
 
+    async def wait_paused(self, sleep: Sleep) -> None:
+        """Wait out a pause Slack imposed on this process (the rate itself is kept elsewhere)."""
+        wait = self.paused_until - self.timer()
+        if wait > 0:
+            await sleep(wait)
+
 
 class Budget:
     """Per-workspace and per-channel buckets of one sender process."""
@@ -270,6 +277,52 @@ class Budget:
         ch.last_request = self.timer()
 
 
+def shared_budget_for(db: Database, config: SenderConfig, *, metrics: Metrics | None = None, sleep: Sleep = asyncio.sleep) -> SharedBudget | None:
+    """On PostgreSQL, the budget every process shares (clocks, `jobs run`, web processes); None on SQLite (one process, in-process budget)."""
+    if db.engine.dialect.name != "postgresql":
+        return None
+    return SharedBudget(
+        db,
+        workspace_per_sec=config.workspace_per_min / 60.0,
+        channel_per_sec=config.per_channel_per_sec,
+        sleep=sleep,
+        on_wait=metrics.budget_wait if metrics is not None else None,
+    )
+
+
+# ---------------------------------------------------------------------------- the per-tick queries
+
+
+def due_query(now: datetime, *, limit: int, keys: Sequence[str] | None = None):
+    """The ids a claim takes: pending and due, oldest first (a range of the partial index ix_outbox_pending_due)."""
+    t = OutboxMessage
+    due = select(t.id).where(t.status == OutboxStatus.PENDING, t.not_before <= now)
+    if keys is not None:
+        due = due.where(t.key.in_(list(keys)))
+    return due.order_by(t.not_before, t.id).limit(limit)
+
+
+def tick_queries(now: datetime, *, lease_seconds: float = SenderConfig.lease_seconds) -> dict[str, Any]:
+    """The reads every sender pass and every scrape makes, as statements whose plans an operator can check."""
+    t = OutboxMessage
+    stale_cutoff = now - timedelta(seconds=lease_seconds)
+    return {
+        "claim": due_query(now, limit=SenderConfig.batch_size),
+        "expired": select(t.id).where(t.status == OutboxStatus.PENDING, t.expires_at.is_not(None), t.expires_at <= now),
+        "stale": select(t.id).where(t.status == OutboxStatus.SENDING, func.coalesce(t.sending_started_at, t.claimed_at) < stale_cutoff),
+        "depth": select(t.status, func.count()).where(t.status.in_(DEPTH_STATUSES)).group_by(t.status),
+    }
+
+
+async def explain(db: Database, stmt) -> str:
+    """The database's plan for a statement: EXPLAIN on PostgreSQL, EXPLAIN QUERY PLAN on SQLite, as text lines."""
+    async with db.engine.connect() as conn:
+        compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+        prefix = "EXPLAIN " if conn.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
+        rows = (await conn.exec_driver_sql(prefix + str(compiled))).all()
+    return "\n".join(str(r[-1]) for r in rows)
+
+
 # ---------------------------------------------------------------------------- the sender
 
 
@@ -313,6 +366,7 @@ class Sender:
         sleep: Sleep = asyncio.sleep,
         metrics: Metrics | None = None,
         tokens: BotTokens | None = None,
+        shared: SharedBudget | None = None,
     ) -> None:
         self.db = db
         # OAuth mode: each row is sent with its workspace's own token (token mode: the client's).
@@ -327,6 +381,8 @@ class Sender:
         self.admins = frozenset(admins)
         self.name = (name or _process_name())[:48]
         self.budget = Budget(self.config, timer=timer, sleep=sleep, on_wait=self.metrics.budget_wait)
+        # With a shared budget (PostgreSQL) its slots decide; the in-process buckets only keep Retry-After pauses.
+        self.shared = shared
         self._dm_channels: dict[tuple[int, str], str] = {}
         self._dm_locks: dict[tuple[int, str], asyncio.Lock] = {}
         self._wake = asyncio.Event()
@@ -450,23 +506,27 @@ class Sender:
         """Atomically take up to `limit` due rows for this process."""
         t = OutboxMessage
         token = f"{self.name}:{uuid.uuid4().hex[:12]}"
-        due = select(t.id).where(t.status == OutboxStatus.PENDING, t.not_before <= self.clock())
-        if keys is not None:
-            due = due.where(t.key.in_(list(keys)))
-        due = due.order_by(t.not_before, t.id).limit(limit)
+        due = due_query(self.clock(), limit=limit, keys=keys)
+        values = dict(status=OutboxStatus.SENDING, claimed_by=token, claimed_at=utcnow(), sending_started_at=None)
         async with self.db.sessionmaker() as session:
             if session.get_bind().dialect.name == "postgresql":
-                # Rows another sender is claiming right now are passed over, not waited for.
-                due = due.with_for_update(skip_locked=True)
-            # One statement: on SQLite it takes the write lock at once (no read-then-write
-            # upgrade that a second process could invalidate); the status test makes it
-            # conditional, so a row is never claimed twice.
-            await session.execute(
-                update(t)
-                .where(t.id.in_(due.scalar_subquery()), t.status == OutboxStatus.PENDING)
-                .values(status=OutboxStatus.SENDING, claimed_by=token, claimed_at=utcnow(), sending_started_at=None)
-                .execution_options(synchronize_session=False)
-            )
+                # Lock the chosen rows first (rows another sender is claiming are passed over, not
+                # waited for), then update exactly those. A SKIP LOCKED subquery inside the UPDATE
+                # may be run again for each row the planner joins, each time skipping the rows just
+                # locked: on a large outbox one claim took thousands of rows instead of `limit`.
+                ids = list((await session.execute(due.with_for_update(skip_locked=True))).scalars())
+                if ids:
+                    await session.execute(update(t).where(t.id.in_(ids)).values(**values).execution_options(synchronize_session=False))
+            else:
+                # One statement: on SQLite it takes the write lock at once (no read-then-write
+                # upgrade that a second process could invalidate); the status test makes it
+                # conditional, so a row is never claimed twice.
+                await session.execute(
+                    update(t)
+                    .where(t.id.in_(due.scalar_subquery()), t.status == OutboxStatus.PENDING)
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                )
             rows = (await session.execute(select(t).where(t.claimed_by == token, t.status == OutboxStatus.SENDING).order_by(t.not_before, t.id))).scalars().all()
             await session.commit()
         return list(rows)
@@ -573,6 +633,13 @@ class Sender:
     async def _send(self, row: OutboxMessage, member: Member | None) -> None:
         """Send one claimed row and record what happened."""
         payload = decode_payload(row.payload)
+        if payload["files"]:
+            try:
+                async with self.db.sessionmaker() as session:
+                    payload["files"] = await resolve_files(session, workspace_id=row.workspace_id, files=payload["files"])
+            except LookupError as exc:
+                await self._failed(row, str(exc), retryable=False)
+                return
         if self._stopping.is_set():
             raise _Stop
         if row.job == webhooks.JOB:  # not a Slack post: at least once, with its own retries
@@ -610,7 +677,7 @@ class Sender:
         # From here the request may reach Slack: mark it first, so a crash is judged correctly.
         if not await self._update_claimed(row, sending_started_at=utcnow()):
             return
-        await self.budget.pace(row.workspace_id, channel)
+        await self._pace(row.workspace_id, channel)
         try:
             resp = await client.chat_postMessage(channel=channel, text=payload["text"], blocks=payload.get("blocks") or None, thread_ts=thread_ts)
         except SlackApiError as exc:
@@ -646,9 +713,28 @@ class Sender:
         await self._update_claimed(row, status=OutboxStatus.SKIPPED, last_error=f"its thread's post is {parent.status.value}")
         return None
 
+    async def _take(self, workspace_id: int, channel: str) -> None:
+        """Wait for one request's budget: the shared slots, or this process's buckets."""
+        if self.shared is not None:
+            await self.budget.workspace(workspace_id).wait_paused(self.sleep)
+            await self.shared.take(workspace_id, channel)
+        else:
+            await self.budget.take(workspace_id, channel)
+
+    async def _pace(self, workspace_id: int, channel: str) -> None:
+        """Right before the request: the in-process channel spacing (a shared slot is its own pace)."""
+        if self.shared is None:
+            await self.budget.pace(workspace_id, channel)
+
+    async def _rate_limited(self, workspace_id: int, seconds: float) -> None:
+        """Slack said Retry-After: this process waits, and so does every other one sharing the budget."""
+        self.budget.workspace(workspace_id).pause(seconds)
+        if self.shared is not None:
+            await self.shared.pause(workspace_id, seconds)
+
     async def _take_budget(self, workspace_id: int, channel: str) -> None:
         """Wait for budget, unless the sender is told to stop first (then the row goes back)."""
-        take = asyncio.ensure_future(self.budget.take(workspace_id, channel))
+        take = asyncio.ensure_future(self._take(workspace_id, channel))
         stopping = asyncio.ensure_future(self._stopping.wait())
         done, _ = await asyncio.wait({take, stopping}, return_when=asyncio.FIRST_COMPLETED)
         if take in done:
@@ -672,7 +758,7 @@ class Sender:
             wait = _retry_after(exc)
             self.metrics.send("429")
             # Slack's answer is for the whole workspace: every post there waits, none is failed.
-            self.budget.workspace(row.workspace_id).pause(wait)
+            await self._rate_limited(row.workspace_id, wait)
             log.info("outbox: rate limited on %s; waiting %.0fs", row.key, wait)
             await self._release(row, not_before=row.not_before, error="ratelimited")
             return
@@ -689,15 +775,15 @@ class Sender:
         uploads = [{"filename": f["filename"], "title": f["title"], "content": f["content"]} for f in files]
         last = ""
         for attempt in range(3):
-            await self.budget.take(row.workspace_id, channel)  # the file shows as a message in the thread
-            await self.budget.pace(row.workspace_id, channel)
+            await self._take(row.workspace_id, channel)  # the file shows as a message in the thread
+            await self._pace(row.workspace_id, channel)
             try:
                 await client.files_upload_v2(file_uploads=uploads, channel=channel, thread_ts=ts)
                 return
             except SlackApiError as exc:
                 last = str(exc.response.get("error"))
                 if exc.response.status_code == 429:
-                    self.budget.workspace(row.workspace_id).pause(_retry_after(exc))
+                    await self._rate_limited(row.workspace_id, _retry_after(exc))
                 elif exc.response.status_code < 500:
                     break
             except (asyncio.TimeoutError, aiohttp.ClientError) as exc:

@@ -29,6 +29,7 @@ BUILTIN: dict[str, str] = {
     "repeats": "jobs.repeats:compose",
     "reminders": "jobs.reminders:compose",
     "escalations": "jobs.escalations:compose",
+    "housekeeping": "jobs.housekeeping:compose",
 }
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bot.models import OutboxMessage, OutboxStatus
 from bot.render import blocks_to_text
 from jobs.base import Composer, Post
-from jobs.outbox import NOTICE_JOB, Sender, SenderConfig, enqueue, make_sender_client
+from jobs.outbox import NOTICE_JOB, Sender, SenderConfig, enqueue, make_sender_client, shared_budget_for
 from jobs.registry import get_job
 
 
@@ -106,6 +106,7 @@ async def run_job(
             i18n=deps.i18n,
             admins=deps.settings.admins,
             tokens=deps.tokens,
+            shared=shared_budget_for(deps.db, config, metrics=deps.metrics),
         )
     counts = await sender.deliver([p.key for p in posts])
     if counts.get(OutboxStatus.DEAD):

@@ -20,7 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.deps import Deps
 from jobs.base import Composer
-from jobs.outbox import Sender, SenderConfig, enqueue, make_sender_client
+from jobs.outbox import Sender, SenderConfig, enqueue, make_sender_client, shared_budget_for
 from jobs.registry import load_jobs
 from jobs.ticklock import TickLock, retry_seconds_from_env
 
@@ -163,7 +163,11 @@ def tick_seconds_from_env() -> float:
 def build_clockwork(deps: Deps, *, config: SenderConfig | None = None, jobs: dict[str, Composer] | None = None, tick_seconds: float | None = None) -> Clockwork:
     """The scheduler and sender for `salesbot run` and `salesbot clock`, configured from the environment."""
     config = config or SenderConfig.from_env()
-    sender = Sender(deps.db, make_sender_client(deps.settings, config), config=config, clock=deps.clock, i18n=deps.i18n, admins=deps.settings.admins, metrics=deps.metrics, tokens=deps.tokens)
+    shared = shared_budget_for(deps.db, config, metrics=deps.metrics)
+    sender = Sender(
+        deps.db, make_sender_client(deps.settings, config), config=config, clock=deps.clock, i18n=deps.i18n, admins=deps.settings.admins,
+        metrics=deps.metrics, shared=shared, tokens=deps.tokens,
+    )
     if jobs is None:
         only = [n.strip() for n in os.environ.get(ONLY_ENV, "").split(",") if n.strip()]
         jobs = load_jobs(only or None)

@@ -7,16 +7,18 @@ they could not deliver at once, so the clock's sender delivers them later, exact
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import upsert
-from bot.models import OutboxMessage, OutboxStatus, utcnow
+from bot.db import dialect_insert, upsert
+from bot.models import OutboxBlob, OutboxMessage, OutboxStatus, utcnow
 from bot.services.workspaces import uninstalled_among
 
 _CHUNK = 500  # rows per statement: well under SQLite's and asyncpg's parameter limits
@@ -50,12 +52,14 @@ class Post:
     thread_of: str | None = None
 
 
+def file_digest(content: bytes) -> str:
+    """The key a file is stored under: its content's SHA-256, so one chart sent to many is stored once."""
+    return hashlib.sha256(content).hexdigest()
+
+
 def encode_payload(post: Post) -> str:
-    """The stored form of a post's content: text, blocks and files (content in base64)."""
-    files = [
-        {"filename": f["filename"], "title": f.get("title") or f["filename"], "content": base64.b64encode(f["content"]).decode("ascii")}
-        for f in post.files
-    ]
+    """The stored form of a post's content: text, blocks, its files by digest (the bytes live in outbox_blob), its thread."""
+    files = [{"filename": f["filename"], "title": f.get("title") or f["filename"], "blob": file_digest(f["content"])} for f in post.files]
     data: dict[str, Any] = {"text": post.text, "blocks": post.blocks, "files": files}
     if post.thread_of:
         data["thread_of"] = post.thread_of
@@ -63,10 +67,41 @@ def encode_payload(post: Post) -> str:
 
 
 def decode_payload(raw: str) -> dict[str, Any]:
-    """The inverse of encode_payload: files come back with their content as bytes."""
+    """The inverse of encode_payload: files name their blob (rows stored before blobs carry the content, as bytes)."""
     data = json.loads(raw)
-    data["files"] = [{**f, "content": base64.b64decode(f["content"])} for f in data.get("files") or []]
+    data["files"] = [{**f, "content": base64.b64decode(f["content"])} if "content" in f else dict(f) for f in data.get("files") or []]
     return data
+
+
+async def resolve_files(session: AsyncSession, *, workspace_id: int, files: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Files of a decoded payload with their content loaded from the blob table (one query)."""
+    wanted = {f["blob"] for f in files if "blob" in f}
+    found: dict[str, bytes] = {}
+    if wanted:
+        q = select(OutboxBlob.digest, OutboxBlob.content).where(OutboxBlob.workspace_id == workspace_id, OutboxBlob.digest.in_(wanted))
+        found = {d: bytes(c) for d, c in (await session.execute(q)).all()}
+    out = []
+    for f in files:
+        if "blob" in f:
+            if f["blob"] not in found:
+                raise LookupError(f"file {f['filename']} ({f['blob'][:12]}…) is no longer stored")
+            f = {**f, "content": found[f["blob"]]}
+        out.append(f)
+    return out
+
+
+async def store_blobs(session: AsyncSession, posts: Sequence[Post], *, now: datetime) -> None:
+    """Store each distinct file of the posts once per workspace, and mark it used now (housekeeping keeps it while posts name it)."""
+    blobs: dict[tuple[int, str], bytes] = {}
+    for p in posts:
+        for f in p.files:
+            blobs.setdefault((p.workspace_id, file_digest(f["content"])), f["content"])
+    if not blobs:
+        return
+    table = OutboxBlob.__table__
+    for (ws, digest), content in blobs.items():  # a few charts per tick: one statement each keeps parameters small
+        stmt = dialect_insert(session)(table).values(workspace_id=ws, digest=digest, content=content, last_used_at=now)
+        await session.execute(stmt.on_conflict_do_update(index_elements=["workspace_id", "digest"], set_={"last_used_at": now}))
 
 
 async def enqueue(session: AsyncSession, posts: Sequence[Post], *, status: OutboxStatus | None = None, error: str | None = None) -> int:
@@ -88,6 +123,7 @@ async def enqueue(session: AsyncSession, posts: Sequence[Post], *, status: Outbo
     for p in posts:  # one statement must not carry a key twice; the first one wins, as in the table
         first.setdefault(p.key, p)
     unique = list(first.values())
+    await store_blobs(session, unique, now=now)
     for start in range(0, len(unique), _CHUNK):
         rows = [
             {

@@ -305,3 +305,20 @@ async def update_team_settings(session: AsyncSession, *, actor: Actor, team_id: 
     session.add(team)
     await session.flush()
     return team
+
+
+RETENTION_DAYS_MAX = 3650
+
+
+async def set_retention_days(session: AsyncSession, *, actor: Actor, team_id: int, days: int) -> SalesTeam:
+    """How many days the team's sent, cancelled and skipped posts are kept (1–3650; admins, or the team's manager)."""
+    team = await session.get(SalesTeam, team_id)
+    if team is None or team.workspace_id != actor.workspace.id:
+        raise NotFound("config.error.which_team")
+    await team_for_config(session, actor=actor, team_name=team.name)
+    if not 1 <= days <= RETENTION_DAYS_MAX:
+        raise ValidationFailed({"retention_days": ("config.error.days", {"min": 1, "max": RETENTION_DAYS_MAX})})
+    team.retention_days = days
+    session.add(team)
+    await session.flush()
+    return team

@@ -11,7 +11,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
-from bot.models import OutboxMessage, OutboxStatus, SlackInstallation, Workspace
+from bot.models import OutboxMessage, OutboxStatus, SendBudget, SlackInstallation, Workspace
+from bot.services.sendbudget import channel_scope, workspace_scope
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,8 @@ def _owned(table: sa.Table, workspace_id: int, plans: dict[str, sa.ColumnElement
         return table.c.id == workspace_id
     if "workspace_id" in table.c:
         return table.c.workspace_id == workspace_id
+    if table.name == SendBudget.__tablename__:  # keyed by scope: the workspace's own, and each of its channels'
+        return sa.or_(table.c.scope == workspace_scope(workspace_id), table.c.scope.startswith(channel_scope(workspace_id, "")))
     via = []
     for fk in sorted(table.foreign_keys, key=lambda f: f.parent.name):
         parent = fk.column.table

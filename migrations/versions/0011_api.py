@@ -1,7 +1,7 @@
 """API: tokens, idempotency keys, rate windows; updated_at and a database-assigned change sequence on the synced tables
 
 Revision ID: 0011_api
-Revises: 0009_oauth
+Revises: 0010_shared_budget
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import bot.models
 
 
 revision = '0011_api'
-down_revision = '0009_oauth'
+down_revision = '0010_shared_budget'
 branch_labels = None
 depends_on = None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
 from urllib.parse import urlencode
 
@@ -109,7 +110,8 @@ async def test_ticks_sends_outcomes_budget_waits_and_outbox_depth(driver, slack,
             for who, n in ((REP1, 1), (REP1, 2), (REP2, 1))
         ]
 
-    clockwork = build_clockwork(running(deps), config=FAST, jobs={"hello": hello}, tick_seconds=3600)
+    # One post a second per channel: REP1's second DM waits whatever the budget (in-process, or shared on PostgreSQL).
+    clockwork = build_clockwork(running(deps), config=dataclasses.replace(FAST, per_channel_per_sec=1), jobs={"hello": hello}, tick_seconds=3600)
     slack.fail("chat.postMessage", status=429, retry_after=0, times=1)
     slack.fail("chat.postMessage", status=500, times=1)
     assert await clockwork.tick("hello") == 3

@@ -14,6 +14,7 @@ from bot.i18n import I18n
 from bot.models import OutboxMessage, OutboxStatus, Role
 from bot.settings import load_settings
 from jobs.base import Post
+from bot.services.outbox import file_digest, resolve_files
 from jobs.outbox import NOTICE_JOB, Sender, SenderConfig, decode_payload, dead_notices, enqueue, notice_recipients, status_counts
 from jobs.registry import UnknownJob, get_job, job_names, load_jobs
 from jobs.runner import parse_at, render_post, run_job
@@ -55,7 +56,11 @@ async def test_enqueue_inserts_each_key_once(db, session):
     assert all(r.status == OutboxStatus.PENDING and r.attempts == 0 for r in stored.values())
     payload = decode_payload(stored["a"].payload)
     assert payload["text"] == "text a" and payload["blocks"][0]["text"]["text"] == "*a*"
-    assert payload["files"] == [{"filename": "chart.png", "title": "Chart", "content": b"\x89PNG\x00\xff"}]
+    # The chart is stored once, outside the row; the payload names it by digest and the sender resolves it.
+    assert payload["files"] == [{"filename": "chart.png", "title": "Chart", "blob": file_digest(b"\x89PNG\x00\xff")}]
+    assert "content" not in stored["a"].payload
+    resolved = await resolve_files(session, workspace_id=ws.id, files=payload["files"])
+    assert resolved == [{"filename": "chart.png", "title": "Chart", "blob": file_digest(b"\x89PNG\x00\xff"), "content": b"\x89PNG\x00\xff"}]
     assert await status_counts(session, ["a", "b", "c", "zzz"]) == {OutboxStatus.PENDING: 3}
 
 

@@ -1,0 +1,198 @@
+"""One send budget for every process on PostgreSQL: slots handed out by an atomic upsert on a row per scope.
+
+Slack limits chat.postMessage per workspace and per channel, whichever process sends. Each
+scope (a workspace, or one channel in it) has a row holding its current window and how many
+requests that window has handed out. A window is `length` seconds with room for `per_window`
+requests (`per_window / length` is the configured rate); taking a slot is one
+INSERT … ON CONFLICT … DO UPDATE … RETURNING, which PostgreSQL runs under the row's lock,
+so two processes never get the same slot and no window hands out more than its room.
+
+The slots of a window are spread evenly over its first `spread` part, and the taker waits
+for its own slot (times come from the database's clock, so the machines' clocks need not
+agree). A request then lands inside its window even if it leaves a little late, and any
+one-second window sees at most the budget. Slots past the current window wait their turn:
+the budget is a ceiling, never exceeded to catch up.
+
+SQLite (one machine) keeps the sender's in-process budget (jobs.outbox.Budget).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy import text
+
+from bot.db import Database
+
+Sleep = Callable[[float], Awaitable[object]]
+
+# The old row's values are what every CASE below reads (PostgreSQL evaluates SET against the
+# row as it was): a window in the past restarts at the current one; a full one moves on by one.
+_TAKE = text(
+    """
+    INSERT INTO send_budget AS b (scope, window_no, used, updated_at)
+    VALUES (:scope, floor(extract(epoch FROM clock_timestamp()) / :length)::bigint, 1, now())
+    ON CONFLICT (scope) DO UPDATE SET
+        window_no = CASE WHEN b.window_no < EXCLUDED.window_no THEN EXCLUDED.window_no
+                         WHEN b.used >= :per_window THEN b.window_no + 1
+                         ELSE b.window_no END,
+        used = CASE WHEN b.window_no < EXCLUDED.window_no OR b.used >= :per_window THEN 1
+                    ELSE b.used + 1 END,
+        updated_at = EXCLUDED.updated_at
+    RETURNING window_no, used, extract(epoch FROM clock_timestamp())::float8 AS now
+    """
+)
+
+# Both slots of one request in one round trip (channel row first, then the workspace's: every
+# taker locks them in that order, so two takers never wait for each other in a cycle).
+_TAKE_BOTH = text(
+    """
+    WITH c AS (
+        INSERT INTO send_budget AS b (scope, window_no, used, updated_at)
+        VALUES (:c_scope, floor(extract(epoch FROM clock_timestamp()) / :c_length)::bigint, 1, now())
+        ON CONFLICT (scope) DO UPDATE SET
+            window_no = CASE WHEN b.window_no < EXCLUDED.window_no THEN EXCLUDED.window_no
+                             WHEN b.used >= :c_per_window THEN b.window_no + 1
+                             ELSE b.window_no END,
+            used = CASE WHEN b.window_no < EXCLUDED.window_no OR b.used >= :c_per_window THEN 1
+                        ELSE b.used + 1 END,
+            updated_at = EXCLUDED.updated_at
+        RETURNING window_no, used
+    ), w AS (
+        INSERT INTO send_budget AS b (scope, window_no, used, updated_at)
+        VALUES (:w_scope, floor(extract(epoch FROM clock_timestamp()) / :w_length)::bigint, 1, now())
+        ON CONFLICT (scope) DO UPDATE SET
+            window_no = CASE WHEN b.window_no < EXCLUDED.window_no THEN EXCLUDED.window_no
+                             WHEN b.used >= :w_per_window THEN b.window_no + 1
+                             ELSE b.window_no END,
+            used = CASE WHEN b.window_no < EXCLUDED.window_no OR b.used >= :w_per_window THEN 1
+                        ELSE b.used + 1 END,
+            updated_at = EXCLUDED.updated_at
+        RETURNING window_no, used
+    )
+    SELECT c.window_no, c.used, w.window_no, w.used, extract(epoch FROM clock_timestamp())::float8 FROM c, w
+    """
+)
+
+# Slack said Retry-After: every window until then is marked full, for every process.
+_PAUSE = text(
+    """
+    INSERT INTO send_budget AS b (scope, window_no, used, updated_at)
+    VALUES (:scope, floor((extract(epoch FROM clock_timestamp()) + :seconds) / :length)::bigint - 1, :per_window, now())
+    ON CONFLICT (scope) DO UPDATE SET
+        window_no = GREATEST(b.window_no, EXCLUDED.window_no),
+        used = CASE WHEN EXCLUDED.window_no >= b.window_no THEN :per_window ELSE b.used END,
+        updated_at = EXCLUDED.updated_at
+    """
+)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A rate as fixed windows: `per_window` requests every `length` seconds."""
+
+    per_window: int
+    length: float
+
+    @classmethod
+    def for_rate(cls, per_second: float) -> Window:
+        """The windows for a rate: one second each when the rate is at least 1/s, longer for one request otherwise."""
+        if per_second <= 0:
+            raise ValueError("a send rate must be positive")
+        n = max(1, math.floor(per_second))
+        return cls(per_window=n, length=n / per_second)
+
+
+def workspace_scope(workspace_id: int) -> str:
+    """The budget row of a whole workspace."""
+    return f"w:{workspace_id}"
+
+
+def channel_scope(workspace_id: int, channel: str) -> str:
+    """The budget row of one channel (or DM) of a workspace."""
+    return f"c:{workspace_id}:{channel}"[:160]
+
+
+class SharedBudget:
+    """Per-workspace and per-channel slots shared by every process through the `send_budget` table."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        workspace_per_sec: float,
+        channel_per_sec: float,
+        spread: float = 0.8,
+        sleep: Sleep = asyncio.sleep,
+        on_wait: Callable[[float], object] | None = None,
+    ) -> None:
+        if not 0 < spread <= 1:
+            raise ValueError("spread must be in (0, 1]")
+        self.db = db
+        self.workspace_window = Window.for_rate(workspace_per_sec)
+        self.channel_window = Window.for_rate(channel_per_sec)
+        self.spread = spread
+        self.sleep = sleep
+        self.on_wait = on_wait  # told how long each wait for a slot will be (the metrics count them)
+        self.retaken = 0  # slots given up because the taker reached them too late (a stalled process)
+        # One statement is its own transaction: no BEGIN and COMMIT round trips around each slot.
+        self.engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    def _slot_time(self, window: Window, window_no: int, used: int) -> tuple[float, float]:
+        """When a slot is, and from when it is too late for it (the request could land in the next window)."""
+        start = window_no * window.length
+        return start + (used - 1) * window.length * self.spread / window.per_window, start + window.length * (1 + self.spread) / 2
+
+    async def _slot(self, scope: str, window: Window, *, strict: bool) -> float:
+        """Take the next free slot of a scope; returns the seconds to wait for it (0 when it is now)."""
+        while True:
+            async with self.engine.connect() as conn:
+                row = (await conn.execute(_TAKE, {"scope": scope, "length": window.length, "per_window": window.per_window})).one()
+            now = float(row[2])
+            slot, too_late = self._slot_time(window, int(row[0]), int(row[1]))
+            # Reached so late that the request could land in the next window (a stalled process,
+            # a long lock wait): that window's room is promised to others, so take a new slot.
+            if strict and now >= too_late:
+                self.retaken += 1
+                continue
+            return max(0.0, slot - now)
+
+    async def _wait(self, seconds: float) -> None:
+        if seconds > 0:
+            if self.on_wait is not None:
+                self.on_wait(seconds)
+            await self.sleep(seconds)
+
+    async def take(self, workspace_id: int, channel: str) -> None:
+        """Wait for a slot of the channel, then for one of the workspace; the request may go right after.
+
+        The channel's slot comes first: a workspace slot held while waiting for a busy channel
+        would be wasted, and the workspace's room is the scarce one. A channel's slot reached
+        late is kept (Slack tolerates a short burst in one channel); a workspace's is not.
+        """
+        c, w = self.channel_window, self.workspace_window
+        params = {
+            "c_scope": channel_scope(workspace_id, channel), "c_length": c.length, "c_per_window": c.per_window,
+            "w_scope": workspace_scope(workspace_id), "w_length": w.length, "w_per_window": w.per_window,
+        }
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(_TAKE_BOTH, params)).one()
+        now = float(row[4])
+        c_slot, _ = self._slot_time(c, int(row[0]), int(row[1]))
+        w_slot, w_late = self._slot_time(w, int(row[2]), int(row[3]))
+        if c_slot <= w_slot and now < w_late:
+            await self._wait(w_slot - now)  # the usual case: a quiet channel, one round trip
+            return
+        # A busy channel (or a stalled taker): wait for the channel, then take a workspace slot afresh.
+        self.retaken += 1
+        await self._wait(c_slot - now)
+        await self._wait(await self._slot(workspace_scope(workspace_id), w, strict=True))
+
+    async def pause(self, workspace_id: int, seconds: float) -> None:
+        """Slack answered 429 with Retry-After: no process sends to this workspace for `seconds`."""
+        w = self.workspace_window
+        async with self.engine.connect() as conn:
+            await conn.execute(_PAUSE, {"scope": workspace_scope(workspace_id), "seconds": float(seconds), "length": w.length, "per_window": w.per_window})
