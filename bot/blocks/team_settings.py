@@ -130,6 +130,7 @@ def build_config_show(team: SalesTeam, loc: Localizer, currency: str = "CNY") ->
         channel=SlackSafe(f"<#{s.digest_channel_id}>") if s.digest_channel_id else None,
         alert_channel=SlackSafe(f"<#{s.deal_alert_channel_id}>") if s.deal_alert_channel_id else None,
         alert_amount=loc.money(s.deal_alert_min_amount, currency) if s.deal_alert_min_amount is not None else None,
+        standup=StandupSettings.from_team(team),
     )
     title = loc.t("config.show.title", team=team.name)
     # The header is plain text; the top-level text is mrkdwn (notifications), so it is escaped.

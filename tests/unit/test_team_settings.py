@@ -143,3 +143,18 @@ def test_builders_fit_slack(lang):
 
 def text_of(team, lang):
     return build_config_show(team, f.loc(lang))[0]
+
+
+@pytest.mark.parametrize("lang, off, weekly, daily", [
+    ("en", "Standup check-ins: off", "Weekly check-in: 16:30", "the report at 10:15"),
+    ("zh_Hans", "站会工作汇报：关闭", "各销售所在时区 16:30", "10:15（团队时区）发布报告"),
+])
+def test_config_show_lists_the_standup_and_the_alerts(lang, off, weekly, daily):
+    team = SalesTeam(id=3, workspace_id=1, name="East", timezone="Asia/Shanghai", deal_alert_min_amount=None, survey_reminder_days=0)
+    shown = build_config_show(team, f.loc(lang))[1][1]["text"]["text"]
+    assert off in shown
+    team.standup_enabled, team.standup_time, team.standup_daily, team.standup_daily_time = True, "16:30", True, "10:15"
+    team.deal_alert_min_amount, team.deal_alert_channel_id = 50_000_000, "C0ALERT"
+    shown = build_config_show(team, f.loc(lang), "CNY")[1][1]["text"]["text"]
+    assert weekly in shown and daily in shown and off not in shown and "<#C0ALERT>" in shown
+    assert ("¥500,000" if lang == "en" else "¥50万") in shown
