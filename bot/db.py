@@ -92,6 +92,7 @@ class Database:
     # for a lock at most, on connections of their own (a pooled connection must never carry a
     # shorter timeout into ordinary work).
     EDGE_BUSY_MS = 1000
+    EDGE_POOL = 4  # PostgreSQL connections kept for the edge (as many again at a burst)
 
     def __init__(self, url: str, **engine_kw) -> None:
         self.url = url
@@ -101,11 +102,17 @@ class Database:
         self._edge_sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
     def edge_sessionmaker(self) -> async_sessionmaker[AsyncSession]:
-        """Sessions for the request edge's own bookkeeping: on SQLite they give up on a lock after EDGE_BUSY_MS."""
-        if not self.url.startswith("sqlite"):
-            return self.sessionmaker
+        """Sessions for the request edge's own bookkeeping, on connections of their own.
+
+        On SQLite they give up on a lock after EDGE_BUSY_MS. On PostgreSQL they come from a small
+        pool of the edge's own, so a burst of listeners holding every pooled connection (saves,
+        send-budget slots) never makes the edge wait for one and answer as if the database were down.
+        """
         if self._edge_sessionmaker is None:
-            self._edge_engine = make_engine(self.url, busy_ms=self.EDGE_BUSY_MS)
+            if self.url.startswith("sqlite"):
+                self._edge_engine = make_engine(self.url, busy_ms=self.EDGE_BUSY_MS)
+            else:
+                self._edge_engine = make_engine(self.url, pool_size=self.EDGE_POOL, max_overflow=self.EDGE_POOL)
             self._edge_sessionmaker = make_sessionmaker(self._edge_engine)
         return self._edge_sessionmaker
 
