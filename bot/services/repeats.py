@@ -174,9 +174,13 @@ def _may_edit(actor: Actor, rule: TaskRule) -> bool:
     return rule.self_created and rule.created_by_id == actor.member.id
 
 
-async def editable_rule(session: AsyncSession, *, actor: Actor, rule_id: int) -> tuple[TaskRule, bool, list[str]]:
-    """A running rule the actor may edit, whether they may change its assignees, and its assignees' Slack ids."""
-    rule = await session.get(TaskRule, rule_id)
+async def editable_rule(session: AsyncSession, *, actor: Actor, rule_id: int, lock: bool = False) -> tuple[TaskRule, bool, list[str]]:
+    """A running rule the actor may edit, whether they may change its assignees, and its assignees' Slack ids.
+
+    `lock` holds the rule's row until the transaction ends, so two saves at once compare with what the other wrote.
+    """
+    q = select(TaskRule).where(TaskRule.id == rule_id).execution_options(populate_existing=True)
+    rule = (await session.execute(q.with_for_update() if lock else q)).scalar_one_or_none()
     if rule is None or rule.workspace_id != actor.workspace.id or rule.next_on is None:
         raise NotFound("repeat.error.not_found")
     if not _may_edit(actor, rule):
@@ -193,7 +197,7 @@ async def edit_rule(session: AsyncSession, *, actor: Actor, rule_id: int, edit: 
     or after today in the team's zone, and after the last date already made: a date that has a
     task gets no second one (the unique rule and date key guarantees it besides).
     """
-    rule, full, _ = await editable_rule(session, actor=actor, rule_id=rule_id)
+    rule, full, _ = await editable_rule(session, actor=actor, rule_id=rule_id, lock=True)
     errors: dict[str, tuple[str, dict]] = {}
     title = edit.title.strip()
     if not title:
