@@ -29,7 +29,8 @@ async def compose(deps, session: AsyncSession, *, now: datetime) -> list[Post]:
         for member in occ.assignees:
             loc = deps.i18n.get(member.locale)
             today = now.astimezone(safe_zone(member.tz)).date()
-            text, blocks = build_occurrence_card(row, loc, today, rule_id=occ.rule.id, rule_text=describe_repeat(spec_of(occ.rule), loc))
+            text, blocks = build_occurrence_card(row, loc, today, rule_id=occ.rule.id, rule_text=describe_repeat(spec_of(occ.rule), loc),
+                                                 editable=occ.rule.self_created)
             # The card is worth sending until the end of the task's due date in the member's zone.
             end = datetime.combine(occ.task.due_date + timedelta(days=1), time(0), safe_zone(member.tz))
             posts.append(Post(

@@ -20,6 +20,17 @@ TASKS_PREV = "tasks_page_prev"  # Previous and Next share a block, so their ids 
 TASKS_NEXT = "tasks_page_next"
 TASKS_PAGE = (TASKS_PREV, TASKS_NEXT)
 REPEAT_STOP = "repeat_stop"  # stops a repeat rule (its value: the rule id)
+REPEAT_EDIT = "repeat_edit"  # opens a repeat rule's edit modal (its value: the rule id)
+
+# The repeat rule's edit modal
+RULE_EDIT_VIEW = "rule_edit"
+RULE_TITLE = "rule_title"
+RULE_DETAILS = "rule_details"
+RULE_PRIORITY = "rule_priority"
+RULE_KIND = "rule_kind"
+RULE_DAYS = "rule_days"  # weekly: the weekdays (Monday = 0)
+RULE_MONTH_DAY = "rule_month_day"  # monthly and quarterly: the day of the month
+RULE_ASSIGNEES = "rule_assignees"  # shown to managers and admins only
 
 # The assign modal
 ASSIGN_VIEW = "assign_task"

@@ -23,7 +23,7 @@ from bot.models import (
 )
 from bot.services.actors import Actor
 from bot.services.errors import NotFound, PermissionDenied, ValidationFailed
-from bot.services.tasks import find_or_create_customer, require_assigner, validate_draft
+from bot.services.tasks import DETAILS_MAX, TITLE_MAX, assignable_members, find_or_create_customer, require_assigner, validate_draft
 from bot.services.team_settings import DEFAULT_WORKING_DAYS, TeamSchedule
 
 # Dates further back than this are not made after a long outage: a flood of stale tasks helps nobody.
@@ -154,7 +154,113 @@ async def stop_rule(session: AsyncSession, *, actor: Actor, rule_id: int) -> tup
     return rule, result.rowcount == 1
 
 
-RULES_SHOWN = 40  # one section a rule: well inside a message's 50 blocks
+@dataclass
+class RuleEdit:
+    """A rule's fields as the edit modal sent them; `assignee_user_ids` None when the modal did not offer assignees."""
+
+    title: str
+    spec: RepeatSpec
+    priority: Priority = Priority.MEDIUM
+    details: str | None = None
+    assignee_user_ids: list[str] | None = None
+
+
+def _may_edit(actor: Actor, rule: TaskRule) -> bool:
+    """Admins any rule; a manager their team's; anyone else only a rule of the tasks they give themselves."""
+    if actor.is_admin:
+        return True
+    if actor.is_manager and actor.member.team_id is not None and actor.member.team_id == rule.team_id:
+        return True
+    return rule.self_created and rule.created_by_id == actor.member.id
+
+
+async def editable_rule(session: AsyncSession, *, actor: Actor, rule_id: int, lock: bool = False) -> tuple[TaskRule, bool, list[str]]:
+    """A running rule the actor may edit, whether they may change its assignees, and its assignees' Slack ids.
+
+    `lock` holds the rule's row until the transaction ends, so two saves at once compare with what the other wrote.
+    """
+    q = select(TaskRule).where(TaskRule.id == rule_id).execution_options(populate_existing=True)
+    rule = (await session.execute(q.with_for_update() if lock else q)).scalar_one_or_none()
+    if rule is None or rule.workspace_id != actor.workspace.id or rule.next_on is None:
+        raise NotFound("repeat.error.not_found")
+    if not _may_edit(actor, rule):
+        raise PermissionDenied("repeat.error.edit_permission")
+    ids_ = [int(x) for x in rule.assignee_ids.split(",") if x.strip().isdigit()]
+    users = dict((await session.execute(select(Member.id, Member.slack_user_id).where(Member.id.in_(ids_)))).all()) if ids_ else {}
+    return rule, actor.can_assign, [users[i] for i in ids_ if i in users]
+
+
+async def edit_rule(session: AsyncSession, *, actor: Actor, rule_id: int, edit: RuleEdit, now: datetime) -> tuple[TaskRule, bool]:
+    """Change a running rule for its future dates only; returns the rule and whether anything changed.
+
+    Tasks already made keep what they were made with. The next date is the new spec's first on
+    or after today in the team's zone, and after the last date already made: a date that has a
+    task gets no second one (the unique rule and date key guarantees it besides).
+    """
+    rule, full, _ = await editable_rule(session, actor=actor, rule_id=rule_id, lock=True)
+    errors: dict[str, tuple[str, dict]] = {}
+    title = edit.title.strip()
+    if not title:
+        errors["title"] = ("assign.error.title_required", {})
+    elif len(title) > TITLE_MAX:
+        errors["title"] = ("assign.error.title_too_long", {"max": TITLE_MAX})
+    details = rule.details if edit.details is None else edit.details.strip()
+    if len(details) > DETAILS_MAX:
+        errors["details"] = ("assign.error.details_too_long", {"max": DETAILS_MAX})
+    spec = edit.spec
+    if spec.kind == RepeatKind.WEEKLY and not spec.weekdays:
+        errors["repeat_days"] = ("repeat.error.no_days", {})
+    if spec.kind in (RepeatKind.MONTHLY, RepeatKind.QUARTERLY):
+        if spec.month_day is None:
+            spec = RepeatSpec(spec.kind, month_day=rule.month_day or rule.start_on.day)
+        elif not 1 <= spec.month_day <= 31:
+            errors["month_day"] = ("repeat.error.month_day", {})
+    if spec.kind not in (RepeatKind.MONTHLY, RepeatKind.QUARTERLY):
+        spec = RepeatSpec(spec.kind, spec.weekdays if spec.kind == RepeatKind.WEEKLY else frozenset())
+    assignee_ids, team_id = rule.assignee_ids, rule.team_id
+    if full and edit.assignee_user_ids is not None:
+        if not edit.assignee_user_ids:
+            errors["assignees"] = ("assign.error.assignee_required", {})
+        else:
+            allowed = {m.slack_user_id: m for m in await assignable_members(session, actor=actor)}
+            wrong = [u for u in edit.assignee_user_ids if u not in allowed]
+            if wrong:
+                errors["assignees"] = ("assign.error.assignee_not_rep", {"user": wrong[0]})
+            else:
+                members = [allowed[u] for u in dict.fromkeys(edit.assignee_user_ids)]
+                assignee_ids, team_id = ",".join(str(m.id) for m in members), members[0].team_id
+    if errors:
+        raise ValidationFailed(errors)
+
+    team = await session.get(SalesTeam, team_id) if team_id is not None else None
+    schedule = TeamSchedule.from_team(team) if team is not None else None
+    today = now.astimezone(schedule.zone if schedule else timezone.utc).date()
+    working = schedule.working_days if schedule else DEFAULT_WORKING_DAYS
+    last_made = (await session.execute(select(func.max(Task.occurs_on)).where(Task.rule_id == rule.id))).scalar_one()
+    # A new kind starts counting (its quarters) from today; the same kind keeps its first date.
+    start_on = rule.start_on if spec.kind == RepeatKind(rule.kind) else max(today, rule.start_on)
+    after = max(today, last_made + timedelta(days=1)) if last_made else today
+    next_on = next_date(spec, after, start=start_on, working_days=working)
+    values = {
+        "title": title, "details": details, "priority": edit.priority, "kind": spec.kind,
+        "weekdays": ",".join(str(d) for d in sorted(spec.weekdays)), "month_day": spec.month_day,
+        "assignee_ids": assignee_ids, "team_id": team_id, "start_on": start_on, "next_on": next_on,
+    }
+    # The next date alone is no change: the same rule saved again keeps the date it had.
+    if all(getattr(rule, k) == v for k, v in values.items() if k != "next_on"):
+        return rule, False
+    # Only a running rule: a Stop that won the race stays stopped.
+    result = await session.execute(
+        update(TaskRule).where(TaskRule.id == rule.id, TaskRule.next_on.is_not(None)).values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise NotFound("repeat.error.not_found")
+    rule = await session.get(TaskRule, rule.id, populate_existing=True)
+    return rule, True
+
+
+RULES_SHOWN = 24  # a section and a row of buttons a rule: inside a message's 50 blocks
 
 
 async def list_rules(session: AsyncSession, *, actor: Actor) -> tuple[list[TaskRule], int]:

@@ -17,6 +17,7 @@ from handlers.actions.suggestion_buttons import handle_suggestion_decision
 from handlers.actions.survey_buttons import handle_survey_comment, handle_survey_score
 from handlers.actions.timezone_search import handle_timezone_search
 from handlers.actions.home_new_task import handle_home_new_task
+from handlers.actions.repeat_edit import handle_repeat_edit
 from handlers.actions.repeat_stop import handle_repeat_stop
 from handlers.actions.task_buttons import handle_task_done, handle_task_note, handle_task_start, handle_tasks_page
 from handlers.actions.task_change_buttons import (
@@ -30,6 +31,7 @@ def register(app: AsyncApp) -> None:
     app.action(ids.TASK_DONE)(handle_task_done)
     app.action(ids.TASK_NOTE)(handle_task_note)
     app.action(ids.REPEAT_STOP)(handle_repeat_stop)
+    app.action(ids.REPEAT_EDIT)(handle_repeat_edit)
     app.action(ids.HOME_NEW_TASK)(handle_home_new_task)
     app.action(ids.TASK_EDIT)(handle_task_edit)
     app.action(ids.TASK_CANCEL)(handle_task_cancel)

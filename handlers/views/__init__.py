@@ -9,6 +9,7 @@ from handlers.views.deal_submit import handle_deal_submission
 from handlers.views.log_submit import handle_log_submission
 from handlers.views.note_submit import handle_note_submission
 from handlers.views.own_submit import handle_own_task_submission
+from handlers.views.rule_edit_submit import handle_rule_edit_submission
 from handlers.views.task_change_submit import handle_task_cancel_submission, handle_task_edit_submission
 from handlers.views.config_submit import handle_config_submission
 from handlers.views.standup_submit import handle_checkin_submission
@@ -22,6 +23,7 @@ def register(app: AsyncApp) -> None:
     app.view(ids.ASSIGN_VIEW)(handle_assign_submission)
     app.view(ids.NOTE_VIEW)(handle_note_submission)
     app.view(ids.OWN_VIEW)(handle_own_task_submission)
+    app.view(ids.RULE_EDIT_VIEW)(handle_rule_edit_submission)
     app.view(ids.TASK_EDIT_VIEW)(handle_task_edit_submission)
     app.view(ids.CANCEL_VIEW)(handle_task_cancel_submission)
     app.view(ids.DEAL_VIEW)(handle_deal_submission)
