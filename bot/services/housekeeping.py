@@ -18,13 +18,14 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database
 from bot.models import OutboxBlob, OutboxMessage, OutboxStatus, ProcessedEvent, RequestSignature, SalesTeam, SavedSubmission, SendBudget, Workspace
 from bot.services.events import EVENT_MEMORY
 from bot.services.forms import SUBMISSION_KEEP
+from bot.services.reminders import ESCALATE, MARKER_KEEP_DAYS, REMIND
 
 DEFAULT_RETENTION_DAYS = 30
 RETENTION_MAX_DAYS = 3650
@@ -85,9 +86,12 @@ async def prune_outbox(db: Database, *, now: datetime, batch: int = BATCH) -> tu
     async with db.sessionmaker() as session:
         retention = await retention_by_workspace(session)
     rows = files = 0
+    markers = or_(*(t.key.startswith(f"{kind}:") for kind in (REMIND, ESCALATE)))
     for ws, days in sorted(retention.items()):
         cutoff = now - timedelta(days=days)
-        rows += await _delete_in_batches(db, t.id, t.status.in_(PRUNABLE), t.created_at < cutoff, t.workspace_id == ws, batch=batch)
+        # Reminder and escalation markers stay past the retention until their look-back is over.
+        kept = and_(markers, t.created_at >= now - timedelta(days=MARKER_KEEP_DAYS))
+        rows += await _delete_in_batches(db, t.id, t.status.in_(PRUNABLE), t.created_at < cutoff, t.workspace_id == ws, ~kept, batch=batch)
         async with db.sessionmaker() as session:
             oldest_live = (await session.execute(select(func.min(t.created_at)).where(t.status.in_(LIVE), t.workspace_id == ws))).scalar()
         # A post names a file no later than the file's last use: files last used before every

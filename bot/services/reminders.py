@@ -35,6 +35,9 @@ from bot.services.team_settings import REMINDER_DAYS_MAX, TeamSchedule
 
 # Overdue tasks older than this are not escalated any more: they were, long ago, or predate the setting.
 ESCALATE_LOOKBACK_DAYS = 60
+# A marker must outlive the look-back, or a task still open would be reminded or escalated again:
+# housekeeping keeps marker rows this long whatever the workspace's retention.
+MARKER_KEEP_DAYS = ESCALATE_LOOKBACK_DAYS + 30
 OPEN_STATUSES = (TaskStatus.OPEN, TaskStatus.IN_PROGRESS)
 # What one DM lists (the rest is counted): two blocks a reminded task, one an escalated one, in 50 blocks.
 REMINDER_ROWS_MAX = 20

@@ -109,6 +109,23 @@ async def test_many_old_rows_leave_only_the_retained_ones(db):
         assert (await s.execute(select(func.count()).select_from(OutboxMessage))).scalar_one() == 300
 
 
+async def test_reminder_and_escalation_markers_outlive_the_retention(db):
+    """A marker pruned while its task is still in the look-back would remind or escalate it again: they stay 90 days."""
+    async with db.engine.begin() as conn:
+        ws = (await conn.execute(insert(Workspace).values(slack_team_id="TMARK", name="Marks", currency="CNY", created_at=NOW).returning(Workspace.id))).scalar_one()
+        rows = [
+            {"workspace_id": ws, "key": key, "job": job, "channel": "U1", "payload": "{}", "attempts": 0, "status": status,
+             "not_before": NOW, "created_at": NOW - timedelta(days=age)}
+            for key, job, status, age in [
+                ("escalated:1:7:2027-01-10:3", "escalations", "skipped", 45), ("reminded:1:8:2027-01-20:4", "reminders", "skipped", 40),
+                ("escalated:1:9:2026-10-01:3", "escalations", "skipped", 100), ("daily:T:U1:2027-01-20", "daily", "sent", 40),
+            ]
+        ]
+        await conn.execute(insert(OutboxMessage.__table__), rows)
+    await housekeep(db, now=NOW, batch=100)
+    assert await keys(db) == {"escalated:1:7:2027-01-10:3", "reminded:1:8:2027-01-20:4"}
+
+
 async def test_the_daily_job_prunes_once_a_day(db):
     class Deps:
         pass
