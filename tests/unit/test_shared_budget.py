@@ -7,6 +7,7 @@ import time
 from collections import Counter
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy import select
 
 from bot.db import Database
@@ -62,11 +63,15 @@ async def test_two_processes_share_one_budget_and_no_second_holds_more(db):
 @pg_only
 async def test_one_channel_gets_one_slot_a_second(db):
     budget = SharedBudget(db, workspace_per_sec=100, channel_per_sec=1)
-    stamps = []
+    stamps, windows = [], []
     for _ in range(3):
         await budget.take(1, "C1")
         stamps.append(time.time())
-    assert len({int(t) for t in stamps}) == 3  # three different seconds
+        async with db.engine.connect() as conn:
+            windows.append(tuple((await conn.execute(text("SELECT window_no, used FROM send_budget WHERE scope = 'c:1:C1'"))).one()))
+    # Three different one-second windows, one request each (read from the rows: a stamp taken after the
+    # call returns can fall into the next second when the round trip crosses a boundary).
+    assert [used for _, used in windows] == [1, 1, 1] and windows[0][0] < windows[1][0] < windows[2][0], windows
     assert stamps[2] - stamps[0] > 1.0
 
 
