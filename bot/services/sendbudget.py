@@ -146,8 +146,8 @@ class SharedBudget:
         start = window_no * window.length
         return start + (used - 1) * window.length * self.spread / window.per_window, start + window.length * (1 + self.spread) / 2
 
-    async def _slot(self, scope: str, window: Window, *, strict: bool) -> float:
-        """Take the next free slot of a scope; returns the seconds to wait for it (0 when it is now)."""
+    async def _slot(self, scope: str, window: Window, *, strict: bool) -> tuple[float, float]:
+        """Take the next free slot of a scope; returns (seconds to wait for it, 0 when it is now; its time)."""
         while True:
             async with self.engine.connect() as conn:
                 row = (await conn.execute(_TAKE, {"scope": scope, "length": window.length, "per_window": window.per_window})).one()
@@ -158,7 +158,7 @@ class SharedBudget:
             if strict and now >= too_late:
                 self.retaken += 1
                 continue
-            return max(0.0, slot - now)
+            return max(0.0, slot - now), slot
 
     async def _wait(self, seconds: float) -> None:
         if seconds > 0:
@@ -166,8 +166,11 @@ class SharedBudget:
                 self.on_wait(seconds)
             await self.sleep(seconds)
 
-    async def take(self, workspace_id: int, channel: str) -> None:
+    async def take(self, workspace_id: int, channel: str) -> float:
         """Wait for a slot of the channel, then for one of the workspace; the request may go right after.
+
+        Returns the workspace slot's time (epoch seconds, the database's clock): its window is the
+        second the request is counted in, whatever delays the caller meets on its way back.
 
         The channel's slot comes first: a workspace slot held while waiting for a busy channel
         would be wasted, and the workspace's room is the scarce one. A channel's slot reached
@@ -185,11 +188,13 @@ class SharedBudget:
         w_slot, w_late = self._slot_time(w, int(row[2]), int(row[3]))
         if c_slot <= w_slot and now < w_late:
             await self._wait(w_slot - now)  # the usual case: a quiet channel, one round trip
-            return
+            return w_slot
         # A busy channel (or a stalled taker): wait for the channel, then take a workspace slot afresh.
         self.retaken += 1
         await self._wait(c_slot - now)
-        await self._wait(await self._slot(workspace_scope(workspace_id), w, strict=True))
+        wait, slot = await self._slot(workspace_scope(workspace_id), w, strict=True)
+        await self._wait(wait)
+        return slot
 
     async def pause(self, workspace_id: int, seconds: float) -> None:
         """Slack answered 429 with Retry-After: no process sends to this workspace for `seconds`."""
