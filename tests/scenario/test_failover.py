@@ -100,11 +100,16 @@ async def test_one_clock_ticks_and_the_other_takes_over_when_it_is_killed(db, sl
     clocks[other].send_signal(signal.SIGTERM)
     assert await asyncio.wait_for(clocks[other].wait(), 10) == 0, output(tmp_path, other)
 
-    # Exactly once: the post in flight at the kill may be held as unknown, but it did arrive and was not resent.
-    assert dm_counts(slack, everyone) == {uid: 1 for uid in everyone}
+    # Nobody twice, and everybody once but for the post the kill caught between marking it as leaving
+    # and its request reaching Slack: that one is held as unknown for review, never resent blindly
+    # (whether it arrived depends on the instant of the kill, so both outcomes are allowed for it alone).
     rows = await outbox(db)
     unknown = [r for r in rows if r.status == OutboxStatus.UNKNOWN]
     assert len(unknown) <= 1 and [r.status for r in rows].count(OutboxStatus.SENT) + len(unknown) == len(everyone)
+    held = {r.channel for r in unknown}
+    counts = dm_counts(slack, everyone)
+    assert {uid: n for uid, n in counts.items() if uid not in held} == {uid: 1 for uid in everyone if uid not in held}
+    assert all(counts[uid] in (0, 1) for uid in held), counts
     assert slack.rejected_calls() == []
 
 
