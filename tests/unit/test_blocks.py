@@ -209,7 +209,7 @@ def test_home_for_a_rep_and_an_outsider():
     assert validate_view(rep_view) == []
     assert loc.t("home.team_overdue") not in json.dumps(rep_view, ensure_ascii=False)
     for b in buttons(rep_view["blocks"]):
-        if b["action_id"] not in (ids.HOME_NOTICES, ids.TASK_EDIT, ids.HOME_NEW_TASK):  # the settings switch, Edit's plain task id, New task
+        if b["action_id"] not in (ids.HOME_NOTICES, ids.TASK_EDIT, ids.TASK_HISTORY, ids.HOME_NEW_TASK):  # the settings switch, plain task ids, New task
             assert TaskRef.decode(b["value"]).surface == Surface.HOME
     assert ids.HOME_NEW_TASK in [b["action_id"] for b in buttons(rep_view["blocks"])]
     out_view = build_home(overview(0, 0, 0), f.fake_actor(None), loc, TODAY)

@@ -42,7 +42,8 @@ from bot.blocks import ids  # noqa: E402
 from bot.blocks.board import build_board, team_section  # noqa: E402
 from bot.blocks.deals import DealRef, build_deal_list, build_lost_modal, build_reopen_modal  # noqa: E402
 from bot.blocks.kit import MESSAGE_BYTE_BUDGET, Budget, block_size  # noqa: E402
-from bot.models import Deal, DealStatus, LostReason, Member, Stage, Task, TaskStatus  # noqa: E402
+from bot.models import Deal, DealStatus, LostReason, Member, Role, Stage, Task, TaskStatus, Workspace  # noqa: E402
+from bot.services.actors import Actor  # noqa: E402
 from bot.services.board import BoardPage, RepCounts, RepGroup, TeamLine, TeamSummary  # noqa: E402
 from bot.services.deal_list import DealFilter, DealListQuery, DealPage  # noqa: E402
 from bot.services.deals import DealView  # noqa: E402
@@ -60,11 +61,13 @@ def worst_page(lang: str) -> tuple[str, list[dict]]:
     groups = []
     for i in range(10):
         member = Member(id=i + 1, workspace_id=1, slack_user_id=f"U{i:08d}", name="x")
-        task = Task(id=10**9 + i, workspace_id=1, title=LONG, customer_id=1, stage=Stage.NEGOTIATION, due_date=TODAY, status=TaskStatus.OPEN)
+        task = Task(id=10**9 + i, workspace_id=1, team_id=5, title=LONG, customer_id=1, stage=Stage.NEGOTIATION, due_date=TODAY, status=TaskStatus.OPEN)
         row = TaskRow(task=task, customer_name="客户" * 100, assignees=[f"U{k:08d}" for k in range(10)])
         groups.append(RepGroup(member, RepCounts(10**5, 10**5, 10**5, 10**5), [row], continued=i == 0))
     query = BoardQuery(BoardStatus.OVERDUE, "U00000001", "客" * 100, BoardDue.NEXT_WEEK)
-    return build_board(BoardPage(query, groups, 10**6, 10**5, 10), f.loc(lang), TODAY)
+    # Seen by the team's manager: every task row carries Edit and Cancel as well, the largest a row gets.
+    manager = Actor(workspace=Workspace(id=1, slack_team_id="T1"), member=Member(id=99, workspace_id=1, slack_user_id="UMGR", role=Role.MANAGER, team_id=5), is_admin=False)
+    return build_board(BoardPage(query, groups, 10**6, 10**5, 10), f.loc(lang), TODAY, viewer=manager)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh_Hans"])
@@ -74,6 +77,7 @@ def test_the_worst_board_page_fits_one_message_without_a_cut(lang):
     assert sum(block_size(b) for b in blocks) <= MESSAGE_BYTE_BUDGET
     task_blocks = [b for b in blocks if b["type"] == "actions" and b["block_id"].startswith("task-")]
     assert len(task_blocks) == 10  # nothing cut: a page always shows its ten tasks
+    assert all(ids.TASK_EDIT in [e["action_id"] for e in b["elements"]] for b in task_blocks)  # the manager's Edit on the board
     nav = next(b for b in blocks if b.get("block_id") == "tasks-nav")
     assert [e["action_id"] for e in nav["elements"]] == [ids.TASKS_PREV, ids.TASKS_NEXT]
 
