@@ -23,7 +23,7 @@ from bot.models import (
 )
 from bot.services.actors import Actor
 from bot.services.errors import NotFound, PermissionDenied, ValidationFailed
-from bot.services.tasks import DETAILS_MAX, TITLE_MAX, assignable_members, find_or_create_customer, require_assigner, validate_draft
+from bot.services.tasks import DETAILS_MAX, TITLE_MAX, accepted_draft, assignable_members
 from bot.services.team_settings import DEFAULT_WORKING_DAYS, TeamSchedule
 
 # Dates further back than this are not made after a long outage: a flood of stale tasks helps nobody.
@@ -114,13 +114,7 @@ async def create_rule(session: AsyncSession, *, actor: Actor, draft: RuleDraft, 
 
 async def create_assigned_rule(session: AsyncSession, *, actor: Actor, draft, spec: RepeatSpec, today: date) -> TaskRule:
     """A manager's repeating task from the assign modal: checked like a task, its first date the due date (or today)."""
-    require_assigner(actor)
-    errors, members, customer = await validate_draft(session, actor=actor, draft=draft, today=today)
-    if errors:
-        raise ValidationFailed(errors)
-    new_name = (draft.new_customer_name or "").strip()
-    if customer is None and new_name:
-        customer = await find_or_create_customer(session, workspace_id=actor.workspace.id, name=new_name, segment=draft.new_customer_segment)
+    members, customer = await accepted_draft(session, actor=actor, draft=draft, today=today)
     team_id = members[0].team_id
     return await create_rule(session, actor=actor, draft=RuleDraft(
         spec=spec, start_on=draft.due_date or today, title=draft.title.strip(), assignee_ids=[m.id for m in members], team_id=team_id,

@@ -143,8 +143,8 @@ async def validate_draft(session: AsyncSession, *, actor: Actor, draft: TaskDraf
     return errors, members, customer
 
 
-async def create_task(session: AsyncSession, *, actor: Actor, draft: TaskDraft, today: date) -> TaskRow:
-    """Create a task for one or more assignees (managers and admins only)."""
+async def accepted_draft(session: AsyncSession, *, actor: Actor, draft: TaskDraft, today: date) -> tuple[list[Member], Customer | None]:
+    """An assigner's draft checked field by field (ValidationFailed otherwise): its assignees, and its customer, made when new."""
     require_assigner(actor)
     errors, members, customer = await validate_draft(session, actor=actor, draft=draft, today=today)
     if errors:
@@ -152,6 +152,12 @@ async def create_task(session: AsyncSession, *, actor: Actor, draft: TaskDraft, 
     new_name = (draft.new_customer_name or "").strip()
     if customer is None and new_name:
         customer = await find_or_create_customer(session, workspace_id=actor.workspace.id, name=new_name, segment=draft.new_customer_segment)
+    return members, customer
+
+
+async def create_task(session: AsyncSession, *, actor: Actor, draft: TaskDraft, today: date) -> TaskRow:
+    """Create a task for one or more assignees (managers and admins only)."""
+    members, customer = await accepted_draft(session, actor=actor, draft=draft, today=today)
     now = utcnow()
     task = Task(
         workspace_id=actor.workspace.id,
