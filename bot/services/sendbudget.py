@@ -7,10 +7,11 @@ requests (`per_window / length` is the configured rate); taking a slot is one
 INSERT … ON CONFLICT … DO UPDATE … RETURNING, which PostgreSQL runs under the row's lock,
 so two processes never get the same slot and no window hands out more than its room.
 
-The slots of a window are spread evenly over its first `spread` part, and the taker waits
+The slots of a window are spread evenly over its first half (`spread`), and the taker waits
 for its own slot (times come from the database's clock, so the machines' clocks need not
-agree). A request then lands inside its window even if it leaves a little late, and any
-one-second window sees at most the budget. Slots past the current window wait their turn:
+agree). A request then lands inside its window even if it leaves late by a quarter of a
+second (a loaded machine), and any one-second window sees at most the budget; a taker later
+than that takes a new slot. Slots past the current window wait their turn:
 the budget is a ceiling, never exceeded to catch up.
 
 SQLite (one machine) keeps the sender's in-process budget (jobs.outbox.Budget).
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -31,10 +33,12 @@ Sleep = Callable[[float], Awaitable[object]]
 
 # The old row's values are what every CASE below reads (PostgreSQL evaluates SET against the
 # row as it was): a window in the past restarts at the current one; a full one moves on by one.
+# The current window is the one a request sent now lands in, `guard` seconds ahead: a taker
+# in a window's last quarter gets a slot of the next one, not a slot whose time has passed.
 _TAKE = text(
     """
     INSERT INTO send_budget AS b (scope, window_no, used, updated_at)
-    VALUES (:scope, floor(extract(epoch FROM clock_timestamp()) / :length)::bigint, 1, now())
+    VALUES (:scope, floor((extract(epoch FROM clock_timestamp()) + :guard) / :length)::bigint, 1, now())
     ON CONFLICT (scope) DO UPDATE SET
         window_no = CASE WHEN b.window_no < EXCLUDED.window_no THEN EXCLUDED.window_no
                          WHEN b.used >= :per_window THEN b.window_no + 1
@@ -52,7 +56,7 @@ _TAKE_BOTH = text(
     """
     WITH c AS (
         INSERT INTO send_budget AS b (scope, window_no, used, updated_at)
-        VALUES (:c_scope, floor(extract(epoch FROM clock_timestamp()) / :c_length)::bigint, 1, now())
+        VALUES (:c_scope, floor((extract(epoch FROM clock_timestamp()) + :c_guard) / :c_length)::bigint, 1, now())
         ON CONFLICT (scope) DO UPDATE SET
             window_no = CASE WHEN b.window_no < EXCLUDED.window_no THEN EXCLUDED.window_no
                              WHEN b.used >= :c_per_window THEN b.window_no + 1
@@ -63,7 +67,7 @@ _TAKE_BOTH = text(
         RETURNING window_no, used
     ), w AS (
         INSERT INTO send_budget AS b (scope, window_no, used, updated_at)
-        VALUES (:w_scope, floor(extract(epoch FROM clock_timestamp()) / :w_length)::bigint, 1, now())
+        VALUES (:w_scope, floor((extract(epoch FROM clock_timestamp()) + :w_guard) / :w_length)::bigint, 1, now())
         ON CONFLICT (scope) DO UPDATE SET
             window_no = CASE WHEN b.window_no < EXCLUDED.window_no THEN EXCLUDED.window_no
                              WHEN b.used >= :w_per_window THEN b.window_no + 1
@@ -125,7 +129,7 @@ class SharedBudget:
         *,
         workspace_per_sec: float,
         channel_per_sec: float,
-        spread: float = 0.8,
+        spread: float = 0.5,
         sleep: Sleep = asyncio.sleep,
         on_wait: Callable[[float], object] | None = None,
     ) -> None:
@@ -138,8 +142,13 @@ class SharedBudget:
         self.sleep = sleep
         self.on_wait = on_wait  # told how long each wait for a slot will be (the metrics count them)
         self.retaken = 0  # slots given up because the taker reached them too late (a stalled process)
+        self._offset = 0.0  # this machine's clock less the database's, as last seen by a take
         # One statement is its own transaction: no BEGIN and COMMIT round trips around each slot.
         self.engine = db.engine.execution_options(isolation_level="AUTOCOMMIT")
+
+    def _guard(self, window: Window) -> float:
+        """From this far before a window's end, takers get slots of the next one (see too_late)."""
+        return window.length * (1 - self.spread) / 2
 
     def _slot_time(self, window: Window, window_no: int, used: int) -> tuple[float, float]:
         """When a slot is, and from when it is too late for it (the request could land in the next window)."""
@@ -150,8 +159,9 @@ class SharedBudget:
         """Take the next free slot of a scope; returns (seconds to wait for it, 0 when it is now; its time)."""
         while True:
             async with self.engine.connect() as conn:
-                row = (await conn.execute(_TAKE, {"scope": scope, "length": window.length, "per_window": window.per_window})).one()
-            now = float(row[2])
+                params = {"scope": scope, "length": window.length, "per_window": window.per_window, "guard": self._guard(window)}
+                row = (await conn.execute(_TAKE, params)).one()
+            now = self._seen(float(row[2]))
             slot, too_late = self._slot_time(window, int(row[0]), int(row[1]))
             # Reached so late that the request could land in the next window (a stalled process,
             # a long lock wait): that window's room is promised to others, so take a new slot.
@@ -159,6 +169,21 @@ class SharedBudget:
                 self.retaken += 1
                 continue
             return max(0.0, slot - now), slot
+
+    def _seen(self, database_now: float) -> float:
+        """Note the database's clock against this machine's (slot times are the database's); returns it."""
+        self._offset = time.time() - database_now
+        return database_now
+
+    def too_late(self, slot: float) -> bool:
+        """Whether a request leaving now could be counted in a later window than its workspace slot's.
+
+        A slow step between take() and the request (a database write on a loaded machine) can
+        make it so; the caller then takes another slot rather than crowd the next window.
+        """
+        w = self.workspace_window
+        start = math.floor(slot / w.length) * w.length
+        return time.time() - self._offset >= start + w.length * (1 + self.spread) / 2
 
     async def _wait(self, seconds: float) -> None:
         if seconds > 0:
@@ -170,7 +195,17 @@ class SharedBudget:
         """Wait for a slot of the channel, then for one of the workspace; the request may go right after.
 
         Returns the workspace slot's time (epoch seconds, the database's clock): its window is the
-        second the request is counted in, whatever delays the caller meets on its way back.
+        second the request is counted in, whatever delays the caller meets on its way back. A
+        taker woken too late for its slot (a busy process) takes another.
+        """
+        while True:
+            slot = await self._take_once(workspace_id, channel)
+            if not self.too_late(slot):
+                return slot
+            self.retaken += 1
+
+    async def _take_once(self, workspace_id: int, channel: str) -> float:
+        """One try at take(): the slot may be too late by the time the wait for it ends.
 
         The channel's slot comes first: a workspace slot held while waiting for a busy channel
         would be wasted, and the workspace's room is the scarce one. A channel's slot reached
@@ -178,12 +213,13 @@ class SharedBudget:
         """
         c, w = self.channel_window, self.workspace_window
         params = {
-            "c_scope": channel_scope(workspace_id, channel), "c_length": c.length, "c_per_window": c.per_window,
-            "w_scope": workspace_scope(workspace_id), "w_length": w.length, "w_per_window": w.per_window,
+            # A channel's slot reached late is kept (below), so its window is the current one.
+            "c_scope": channel_scope(workspace_id, channel), "c_length": c.length, "c_per_window": c.per_window, "c_guard": 0.0,
+            "w_scope": workspace_scope(workspace_id), "w_length": w.length, "w_per_window": w.per_window, "w_guard": self._guard(w),
         }
         async with self.engine.connect() as conn:
             row = (await conn.execute(_TAKE_BOTH, params)).one()
-        now = float(row[4])
+        now = self._seen(float(row[4]))
         c_slot, _ = self._slot_time(c, int(row[0]), int(row[1]))
         w_slot, w_late = self._slot_time(w, int(row[2]), int(row[3]))
         if c_slot <= w_slot and now < w_late:

@@ -56,6 +56,7 @@ class Call:
     token: str | None = None  # the token the call carried
     team: str | None = None  # the workspace that token belongs to
     about: str | None = None  # the workspace the call's user, channel or view belongs to, when it names one
+    peer: Any = None  # the caller's address and port: calls with the same one came on one kept-alive connection
 
 
 @dataclass
@@ -706,7 +707,7 @@ class SlackStandIn:
             auth_error = self._check_auth(token, team, about)
         if auth_error is not None:
             response = self._answer(method, args, request.path, auth_error)
-            self._stamp(token, team, about)
+            self._stamp(request, token, team, about)
             return response
         injected = self._injected(method)
         if injected is not None:
@@ -715,10 +716,10 @@ class SlackStandIn:
             body = await (self._auth_test_for(team) if method == "auth.test" else handler(args))
         except ApiError as exc:
             response = self._answer(method, args, request.path, exc)
-            self._stamp(token, team, about)
+            self._stamp(request, token, team, about)
             return response
         response = self._answer(method, args, request.path, body)
-        self._stamp(token, team, about)
+        self._stamp(request, token, team, about)
         if method in self._delays:
             await asyncio.sleep(self._delays[method])
         return response
@@ -823,12 +824,13 @@ class SlackStandIn:
             return ApiError("invalid_client_id" if self.oauth_client is None or client_id != self.oauth_client[0] else "bad_client_secret")
         return None
 
-    def _stamp(self, token: str | None, team: str | None, about: str | None) -> None:
-        """Note on the call just recorded which token made it and which workspace it was about."""
+    def _stamp(self, request: web.Request, token: str | None, team: str | None, about: str | None) -> None:
+        """Note on the call just recorded which token made it, which workspace it was about, and which connection it came on."""
         if not self.calls:
             return
         call = self.calls[-1]
         call.token, call.team, call.about = token, team, about
+        call.peer = request.transport.get_extra_info("peername") if request.transport is not None else None
 
     def _team_of_call(self, args: dict[str, Any]) -> str | None:
         """The workspace of the user, channel, view or trigger a call names (None when it names none the stand-in knows)."""

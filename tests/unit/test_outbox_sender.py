@@ -106,6 +106,19 @@ async def test_sends_dms_and_channel_posts_with_files_in_the_thread(db, session,
     assert slack.rejected_calls() == []
 
 
+async def test_a_morning_reuses_a_few_kept_alive_connections(db, session, slack, world, make_sender):
+    """Not a connection (a TLS handshake, to Slack) per request: at most one per request in flight."""
+    ws, _ = world
+    users = ("UREP", "UREP2", "UADM", "UMGR")
+    await enqueue(session, [post(ws.id, f"k{i}", users[i % 4]) for i in range(16)])
+    await session.commit()
+    counts = await make_sender(real_time=True).deliver([f"k{i}" for i in range(16)])
+    assert counts == {OutboxStatus.SENT: 16}
+    calls = [c for c in slack.calls if c.method in ("chat.postMessage", "conversations.open")]
+    assert len(calls) == 20 and all(c.peer is not None for c in calls)
+    assert len({c.peer for c in calls}) <= FAST.concurrency
+
+
 async def test_server_errors_are_retried_with_backoff_and_counted(db, session, slack, world, make_sender):
     ws, _ = world
     await enqueue(session, [post(ws.id, "p", "CSALES")])

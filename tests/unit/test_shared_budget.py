@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import text
@@ -88,3 +89,50 @@ async def test_a_pause_holds_every_process(db):
         assert time.time() - started >= 1.0  # the next window after the pause, at least a second away
     finally:
         await other.dispose()
+
+
+@pg_only
+async def test_a_slot_is_too_late_once_a_request_could_land_in_a_later_window(db):
+    budget = SharedBudget(db, workspace_per_sec=10, channel_per_sec=100)
+    slot = await budget.take(5, "C1")
+    assert budget.too_late(slot - 1.0)  # a slot of the window before this one: its room is spent
+    assert not budget.too_late(slot + 1.0)  # the next window's slot: not reached yet
+
+
+@pg_only
+async def test_a_sender_slowed_between_its_slot_and_the_request_takes_a_new_slot(db, session):
+    """The write marking a post as leaving stalled past its slot's window: the request waits for a new slot, and is sent once."""
+    from bot.models import OutboxStatus, Role
+    from bot.standin import SlackStandIn
+    from jobs.base import Post
+    from jobs.outbox import Sender, SenderConfig, enqueue, make_sender_client
+    from bot.settings import load_settings
+    from tests.unit.factories import member, workspace
+
+    slack = SlackStandIn(bot_token="xoxb-late", team_id="T1")
+    slack.add_user("UREP", name="rep")
+    await slack.start()
+    try:
+        ws = await workspace(session, "T1")
+        await member(session, ws, "UREP", role=Role.REP)
+        await enqueue(session, [Post(workspace_id=ws.id, key="late:1", job="daily", channel="UREP", text="Morning", blocks=[], not_before=datetime.now(timezone.utc))])
+        await session.commit()
+        config = SenderConfig(workspace_per_min=600, workspace_burst=1, lease_seconds=30, request_timeout=5)
+        shared = SharedBudget(db, workspace_per_sec=10, channel_per_sec=1)
+        stalled: list[str] = []
+
+        class StalledMark(Sender):
+            async def _update_claimed(self, row, **values):
+                if "sending_started_at" in values and not stalled:
+                    stalled.append(row.key)
+                    await asyncio.sleep(1.0)  # the write is slow: past the slot's window, whatever its place in it
+                return await super()._update_claimed(row, **values)
+
+        settings = load_settings(SLACK_BOT_TOKEN="xoxb-late", SLACK_API_URL=slack.api_url, DATABASE_URL=db.url)
+        sender = StalledMark(db, make_sender_client(settings, config), config=config, shared=shared)
+        counts = await sender.deliver(["late:1"])
+        assert counts == {OutboxStatus.SENT: 1} and stalled == ["late:1"]
+        assert shared.retaken >= 1
+        assert len([c for c in slack.calls if c.method == "chat.postMessage" and c.ok]) == 1
+    finally:
+        await slack.stop()
