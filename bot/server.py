@@ -18,6 +18,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qsl
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -176,10 +177,33 @@ def build_web_app(
             metrics.request(kind, outcome, time.perf_counter() - started)
 
     web_app = web.Application(client_max_size=MAX_BODY, middlewares=[count_requests])
+    web_app.cleanup_ctx.append(slack_connections(app))
     web_app.add_routes([web.post(EVENTS_PATH, slack_events), *ops_routes(db, metrics, metrics_token=metrics_token), *api_routes(db, api)])
     if app.oauth_flow is not None:
         web_app.add_routes(install_routes(app))
     return web_app
+
+
+def slack_connections(app: AsyncApp):
+    """While the server runs, the listeners' Web API calls share kept-alive connections.
+
+    Bolt gives each request a client with the app client's session; without one, slack_sdk
+    opens a connection (a TLS handshake, to Slack) per call, out of the 3 s a trigger_id lasts.
+    """
+
+    async def keep_alive(_web_app: web.Application):
+        client = app.client
+        if client.session is not None:
+            yield
+            return
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=client.timeout)) as http:
+            client.session = http
+            try:
+                yield
+            finally:
+                client.session = None
+
+    return keep_alive
 
 
 def install_routes(app: AsyncApp) -> list[web.RouteDef]:

@@ -52,3 +52,14 @@ async def test_a_button_that_opens_a_modal_reports_the_failure_beside_the_card(d
     assert "Slack could not open the form just now" in shown_text(response["blocks"])
     assert slack.open_modals(REP1) == []
     await settle()
+
+
+async def test_the_listeners_calls_share_kept_alive_connections(driver, slack):
+    """Three forms opened and saved one after another: the bot's Web API calls come on connections it kept, not a new one each."""
+    await east_team(driver)
+    mark = len(slack.calls)
+    for title in ("Call Acme", "Visit Huaxin", "Quote Acme"):
+        await assign(driver, slack, title=title, assignees=[REP1])
+    calls = [c for c in slack.calls[mark:] if c.path.startswith("/api/")]
+    assert {"views.open", "chat.postMessage"} <= {c.method for c in calls} and all(c.peer is not None for c in calls)
+    assert len({c.peer for c in calls}) < len(calls) / 2, [(c.method, c.peer) for c in calls]
