@@ -94,6 +94,7 @@ class Figures:
     max_per_second: int = 0
     seconds_over_budget: int = 0
     max_sliding_second: int = 0
+    over_seconds: list = field(default_factory=list)  # (requests, of them task cards from the web) for each second over budget
     send_seconds: float = 0.0
     rate: float = 0.0  # morning DMs per second, first to last
     takeover_seconds: float | None = None
@@ -113,7 +114,9 @@ class Figures:
             f"morning DMs: {self.delivered:,} delivered, {self.lost} lost, {self.doubled} doubled; {self.unknown} held for review as unknown "
             f"(in flight at the kill; {self.unknown - self.unknown_missing} had arrived, {self.unknown_missing} had not; none resent)",
             f"chat.postMessage: {self.posts_total:,} in all ({self.web_posts} task cards from the web processes); "
-            f"busiest wall-clock second {self.max_per_second}, seconds over budget {self.seconds_over_budget}; busiest sliding second {self.max_sliding_second}",
+            f"busiest wall-clock second {self.max_per_second}, seconds over budget {self.seconds_over_budget}"
+            + "".join(f" ({n} requests, {web} from the web)" for n, web in self.over_seconds)
+            + f"; busiest sliding second {self.max_sliding_second}",
             f"delivery: {self.send_seconds:.1f} s first to last, {self.rate:.1f} DMs/s = {100 * self.rate_of_budget:.1f}% of budget",
             f"failover: the waiting clock held the tick lock {self.takeover_seconds:.1f} s after the kill" if self.takeover_seconds is not None else "failover: not measured",
             "web requests: " + ", ".join(f"{k} {v}" for k, v in sorted(self.web_requests.items())),
@@ -418,10 +421,15 @@ async def run_cluster(
         bins, figures.max_sliding_second = per_second([c.at + wall_offset for c in posts])
         figures.max_per_second = max(bins.values(), default=0)
         figures.seconds_over_budget = sum(1 for n in bins.values() if n > budget)
+        desk_set = set(desk_ids)
+        web_bins = Counter(int(c.at + wall_offset) for c in posts if dm_user.get(c.args.get("channel")) in desk_set)
+        figures.over_seconds = [(n, web_bins[sec]) for sec, n in sorted(bins.items()) if n > budget]
         morning_times = sorted(c.at for c in posts if c.ok and dm_user.get(c.args.get("channel")) in set(everyone))
         if len(morning_times) > 1:
             figures.send_seconds = morning_times[-1] - morning_times[0]
             figures.rate = (len(morning_times) - 1) / figures.send_seconds
+        async with db.engine.begin() as conn:
+            await conn.execute(text("ANALYZE outbox"))  # the statistics autovacuum keeps: the plans a live clock gets
         figures.plans = {name: await explain(db, q) for name, q in tick_queries(datetime.now(timezone.utc)).items()}
     finally:
         if traffic_task is not None:
