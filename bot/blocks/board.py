@@ -54,13 +54,12 @@ def build_board(page: BoardPage, loc: Localizer, today: date, *, viewer: Actor |
         groups += tasks[1:]
     closing: list[dict] = []
     if page.has_prev or page.has_next:
-        pages = (page.total + page.limit - 1) // page.limit
-        closing.append(context(loc.md("board.page", page=loc.number(page.offset // page.limit + 1), pages=loc.number(pages))))
+        closing.append(context(loc.md("board.page", page=loc.number(page.number), pages=loc.number(page.pages))))
         nav = []
         if page.has_prev:
-            nav.append(button(loc.t("board.prev"), ids.TASKS_PREV, TaskRef(0, Surface.BOARD, offset=page.offset - page.limit, board=board).encode()))
+            nav.append(button(loc.t("board.prev"), ids.TASKS_PREV, TaskRef(0, Surface.BOARD, offset=page.prev_offset, board=board).encode()))
         if page.has_next:
-            nav.append(button(loc.t("board.next"), ids.TASKS_NEXT, TaskRef(0, Surface.BOARD, offset=page.offset + page.limit, board=board).encode()))
+            nav.append(button(loc.t("board.next"), ids.TASKS_NEXT, TaskRef(0, Surface.BOARD, offset=page.next_offset, board=board).encode()))
         closing.append(actions(nav, block_id="tasks-nav"))
     closing.append(context(loc.md("board.hint")))
     if not page.groups:

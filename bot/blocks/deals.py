@@ -196,13 +196,12 @@ def build_deal_list(page: DealPage, loc: Localizer, *, tz: str, now: datetime, c
     cards = [deal_card_blocks(v, loc, tz=tz, now=now, can_reopen=can_reopen, offset=page.offset, listing=listing) for v in page.views]
     closing: list[dict] = []
     if page.has_prev or page.has_next:
-        pages = (page.total + page.limit - 1) // page.limit
-        closing.append(context(loc.md("deal.list.page", page=loc.number(page.offset // page.limit + 1), pages=loc.number(pages))))
+        closing.append(context(loc.md("deal.list.page", page=loc.number(page.number), pages=loc.number(page.pages))))
         nav = []
         if page.has_prev:
-            nav.append(button(loc.t("deal.list.prev"), ids.DEALS_PREV, DealsPageRef(page.query, max(0, page.offset - page.limit)).encode()))
+            nav.append(button(loc.t("deal.list.prev"), ids.DEALS_PREV, DealsPageRef(page.query, page.prev_offset).encode()))
         if page.has_next:
-            nav.append(button(loc.t("deal.list.next"), ids.DEALS_NEXT, DealsPageRef(page.query, page.offset + page.limit).encode()))
+            nav.append(button(loc.t("deal.list.next"), ids.DEALS_NEXT, DealsPageRef(page.query, page.next_offset).encode()))
         closing.append(actions(nav, block_id="deals-nav"))
     closing.append(context(loc.md("deal.list.hint")))
     budget.add_while_fits(cards, more=lambda n: context(loc.mdn("deal.list.cut", n)), reserve=closing)

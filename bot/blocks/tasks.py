@@ -70,13 +70,12 @@ def build_task_list(page: TaskPage, which: TaskFilter, loc: Localizer, today: da
     for row in page.rows:
         blocks.extend(task_blocks(row, loc, today, TaskRef(row.task.id, Surface.LIST, which, page.offset), viewer=viewer))
     if page.has_prev or page.has_next:
-        pages = (page.total + page.limit - 1) // page.limit
-        blocks.append(context(loc.md("mytasks.page", page=page.offset // page.limit + 1, pages=pages)))
+        blocks.append(context(loc.md("mytasks.page", page=loc.number(page.number), pages=loc.number(page.pages))))
         nav = []
         if page.has_prev:
-            nav.append(button(loc.t("mytasks.prev"), ids.TASKS_PREV, TaskRef(0, Surface.LIST, which, page.offset - page.limit).encode()))
+            nav.append(button(loc.t("mytasks.prev"), ids.TASKS_PREV, TaskRef(0, Surface.LIST, which, page.prev_offset).encode()))
         if page.has_next:
-            nav.append(button(loc.t("mytasks.next"), ids.TASKS_NEXT, TaskRef(0, Surface.LIST, which, page.offset + page.limit).encode()))
+            nav.append(button(loc.t("mytasks.next"), ids.TASKS_NEXT, TaskRef(0, Surface.LIST, which, page.next_offset).encode()))
         blocks.append(actions(nav, block_id="tasks-nav"))
     blocks.append(context(loc.md("mytasks.hint")))
     return fallback_text(title), blocks

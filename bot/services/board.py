@@ -19,6 +19,7 @@ from bot.parsing import ParseError, mention_id, split_words, unescape
 from bot.services.actors import Actor
 from bot.services.errors import NotOnRoster, PermissionDenied
 from bot.services.tasks import ASSIGNABLE_ROLES, TaskRow, _rows
+from bot.services.paging import Paged
 
 PAGE_SIZE = 10  # 10 tasks at 2 blocks, plus up to 10 rep lines, stay under 50 blocks and the byte budget
 CUSTOMER_FILTER_MAX = 100  # the filter travels in every button's value (2000 characters)
@@ -117,7 +118,7 @@ class RepGroup:
 
 
 @dataclass
-class BoardPage:
+class BoardPage(Paged):
     """One page of the team board."""
 
     query: BoardQuery
@@ -125,16 +126,6 @@ class BoardPage:
     total: int
     offset: int
     limit: int
-
-    @property
-    def has_prev(self) -> bool:
-        """There is a page before this one."""
-        return self.offset > 0
-
-    @property
-    def has_next(self) -> bool:
-        """There is a page after this one."""
-        return self.offset + self.limit < self.total
 
     @property
     def rows(self) -> list[TaskRow]:

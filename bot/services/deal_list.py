@@ -17,6 +17,7 @@ from bot.parsing import ParseError, mention_id, split_words, unescape
 from bot.services.actors import Actor
 from bot.services.deals import DealView, require_roster
 from bot.services.errors import PermissionDenied
+from bot.services.paging import Paged
 
 PAGE_SIZE = 10  # two blocks a deal: a page stays far below the 50-block message limit
 HOME_DEALS = 8  # open deals on a rep's Home; `/deal list` pages through the rest
@@ -83,7 +84,7 @@ def _stage(word: str, names: dict[str, Stage] | None) -> Stage | None:
 
 
 @dataclass
-class DealPage:
+class DealPage(Paged):
     """One page of deals, ready for their cards."""
 
     query: DealListQuery
@@ -92,16 +93,6 @@ class DealPage:
     offset: int
     limit: int
     owner_user_id: str | None = None  # whose list, when it is one rep's
-
-    @property
-    def has_prev(self) -> bool:
-        """There is a page before this one."""
-        return self.offset > 0
-
-    @property
-    def has_next(self) -> bool:
-        """There is a page after this one."""
-        return self.offset + self.limit < self.total
 
 
 async def _scope(session: AsyncSession, *, actor: Actor, who: str) -> tuple[list, str | None]:

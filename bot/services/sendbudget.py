@@ -31,54 +31,35 @@ from bot.db import Database
 
 Sleep = Callable[[float], Awaitable[object]]
 
-# The old row's values are what every CASE below reads (PostgreSQL evaluates SET against the
-# row as it was): a window in the past restarts at the current one; a full one moves on by one.
-# The current window is the one a request sent now lands in, `guard` seconds ahead: a taker
-# in a window's last quarter gets a slot of the next one, not a slot whose time has passed.
-_TAKE = text(
+
+def _take_slot(p: str) -> str:
+    """The upsert taking one slot of a scope; its parameters are named with the prefix `p`.
+
+    The old row's values are what every CASE reads (PostgreSQL evaluates SET against the row as
+    it was): a window in the past restarts at the current one; a full one moves on by one. The
+    current window is the one a request sent now lands in, `guard` seconds ahead: a taker in a
+    window's last quarter gets a slot of the next one, not a slot whose time has passed.
     """
+    return f"""
     INSERT INTO send_budget AS b (scope, window_no, used, updated_at)
-    VALUES (:scope, floor((extract(epoch FROM clock_timestamp()) + :guard) / :length)::bigint, 1, now())
+    VALUES (:{p}scope, floor((extract(epoch FROM clock_timestamp()) + :{p}guard) / :{p}length)::bigint, 1, now())
     ON CONFLICT (scope) DO UPDATE SET
         window_no = CASE WHEN b.window_no < EXCLUDED.window_no THEN EXCLUDED.window_no
-                         WHEN b.used >= :per_window THEN b.window_no + 1
+                         WHEN b.used >= :{p}per_window THEN b.window_no + 1
                          ELSE b.window_no END,
-        used = CASE WHEN b.window_no < EXCLUDED.window_no OR b.used >= :per_window THEN 1
+        used = CASE WHEN b.window_no < EXCLUDED.window_no OR b.used >= :{p}per_window THEN 1
                     ELSE b.used + 1 END,
         updated_at = EXCLUDED.updated_at
-    RETURNING window_no, used, extract(epoch FROM clock_timestamp())::float8 AS now
-    """
-)
+    RETURNING window_no, used"""
+
+
+_TAKE = text(_take_slot("") + ", extract(epoch FROM clock_timestamp())::float8 AS now")
 
 # Both slots of one request in one round trip (channel row first, then the workspace's: every
 # taker locks them in that order, so two takers never wait for each other in a cycle).
 _TAKE_BOTH = text(
-    """
-    WITH c AS (
-        INSERT INTO send_budget AS b (scope, window_no, used, updated_at)
-        VALUES (:c_scope, floor((extract(epoch FROM clock_timestamp()) + :c_guard) / :c_length)::bigint, 1, now())
-        ON CONFLICT (scope) DO UPDATE SET
-            window_no = CASE WHEN b.window_no < EXCLUDED.window_no THEN EXCLUDED.window_no
-                             WHEN b.used >= :c_per_window THEN b.window_no + 1
-                             ELSE b.window_no END,
-            used = CASE WHEN b.window_no < EXCLUDED.window_no OR b.used >= :c_per_window THEN 1
-                        ELSE b.used + 1 END,
-            updated_at = EXCLUDED.updated_at
-        RETURNING window_no, used
-    ), w AS (
-        INSERT INTO send_budget AS b (scope, window_no, used, updated_at)
-        VALUES (:w_scope, floor((extract(epoch FROM clock_timestamp()) + :w_guard) / :w_length)::bigint, 1, now())
-        ON CONFLICT (scope) DO UPDATE SET
-            window_no = CASE WHEN b.window_no < EXCLUDED.window_no THEN EXCLUDED.window_no
-                             WHEN b.used >= :w_per_window THEN b.window_no + 1
-                             ELSE b.window_no END,
-            used = CASE WHEN b.window_no < EXCLUDED.window_no OR b.used >= :w_per_window THEN 1
-                        ELSE b.used + 1 END,
-            updated_at = EXCLUDED.updated_at
-        RETURNING window_no, used
-    )
-    SELECT c.window_no, c.used, w.window_no, w.used, extract(epoch FROM clock_timestamp())::float8 FROM c, w
-    """
+    f"WITH c AS ({_take_slot('c_')}), w AS ({_take_slot('w_')})\n"
+    "    SELECT c.window_no, c.used, w.window_no, w.used, extract(epoch FROM clock_timestamp())::float8 FROM c, w"
 )
 
 # Slack said Retry-After: every window until then is marked full, for every process.

@@ -19,6 +19,7 @@ from bot.services.actors import Actor
 from bot.services.errors import NotFound, NotOnRoster, PermissionDenied, ValidationFailed
 from bot.services import webhooks
 from bot.services.surveys import survey_after_task
+from bot.services.paging import Paged
 
 TITLE_MAX = 200
 DETAILS_MAX = 3000
@@ -65,23 +66,13 @@ class TaskRow:
 
 
 @dataclass
-class TaskPage:
+class TaskPage(Paged):
     """One page of a task list."""
 
     rows: list[TaskRow]
     total: int
     offset: int
     limit: int
-
-    @property
-    def has_prev(self) -> bool:
-        """There is a page before this one."""
-        return self.offset > 0
-
-    @property
-    def has_next(self) -> bool:
-        """There is a page after this one."""
-        return self.offset + self.limit < self.total
 
 
 def require_roster(actor: Actor) -> None:
